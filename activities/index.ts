@@ -1,0 +1,2 @@
+/** The activities that gmail-sync workers run. */
+export {};

@@ -1,0 +1,25 @@
+/**
+ * Runs a gmail-sync worker against the Temporal server in TEMPORAL_ADDRESS
+ * until SIGINT or SIGTERM.
+ */
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { connectWorker } from './temporal/connection';
+import { createWorker } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'gmail-sync-worker');
+  const connection = await connectWorker(config);
+  const worker = await createWorker({ connection, config });
+
+  logger.info({ address: config.temporalAddress, namespace: config.temporalNamespace, taskQueue: config.taskQueue }, 'worker started');
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

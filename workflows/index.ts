@@ -1,0 +1,2 @@
+/** The workflows that gmail-sync workers run. */
+export {};
