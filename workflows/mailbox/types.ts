@@ -1,0 +1,109 @@
+/**
+ * Types shared by the mailbox workflow, its activities, the API and the
+ * ingest paths. Everything here is plain JSON, because workflow state and
+ * messages cross Temporal's data converter: no Map, Set, BigInt or Date.
+ * historyId values are uint64 decimal strings; compare them with BigInt.
+ */
+
+export type MailboxStatus = 'watching' | 'polling' | 'needs-reauth' | 'stopped';
+
+export type LabelFilterBehavior = 'include' | 'exclude';
+
+/** Which Gmail changes the watch notifies about and which added messages are delivered. */
+export interface WatchOptions {
+  /** Cloud Pub/Sub topic, `projects/{project}/topics/{topic}`. */
+  topicName: string;
+  labelIds?: string[];
+  labelFilterBehavior?: LabelFilterBehavior;
+}
+
+/**
+ * A reference the worker resolves to credentials (a credential id or the
+ * mailbox address); never a secret.
+ */
+export interface CredentialRef {
+  provider: 'sandbox' | 'google';
+  id?: string;
+}
+
+/** Delivery target settings; the delivery work owns their meaning. */
+export interface DeliveryOptions {
+  target?: string;
+  includeLabelEvents?: boolean;
+  includeSpam?: boolean;
+  includeTrash?: boolean;
+  includeDrafts?: boolean;
+  [option: string]: unknown;
+}
+
+/** Durations in milliseconds; omitted values take the workflow's documented defaults. */
+export interface TimingOptions {
+  renewIntervalMs?: number;
+  quietPeriodMs?: number;
+  quietPeriodCapMs?: number;
+  pollIntervalMs?: number;
+  watchRetryMs?: number;
+  followUpBackoffMs?: number;
+}
+
+export interface MailboxWorkflowInput {
+  /** Address as Gmail's getProfile returns it, lower-cased. */
+  emailAddress: string;
+  watch: WatchOptions;
+  credential: CredentialRef;
+  delivery?: DeliveryOptions;
+  timing?: TimingOptions;
+  /** Runs the full-resync path once at start over this many days. */
+  backfillDays?: number;
+}
+
+/** The `notify` signal's payload, normalised by the ingest code. */
+export interface NotifyInput {
+  /** uint64 as a decimal string. */
+  historyId: string;
+  /** Pub/Sub message id, for logs and de-duplication counters. */
+  messageId?: string;
+  /** RFC 3339 publish time from Pub/Sub. */
+  publishTime?: string;
+}
+
+export interface ResyncInput {
+  /** Re-read history from this id; without it, run a full resync. */
+  startHistoryId?: string;
+}
+
+export interface MailboxCounters {
+  notifications: number;
+  staleNotifications: number;
+  syncs: number;
+  polls: number;
+  fullResyncs: number;
+  messagesDelivered: number;
+  watchRenewals: number;
+}
+
+export interface MailboxState {
+  emailAddress: string;
+  status: MailboxStatus;
+  historyId: string | null;
+  pendingHistoryId: string | null;
+  watch: { expiration: string | null };
+  lastNotificationAt: string | null;
+  lastSyncAt: string | null;
+  counters: MailboxCounters;
+  lastError: { message: string; at: string } | null;
+}
+
+/** Summary that a sync activity returns: ids and counts only, never message content. */
+export interface SyncSummary {
+  historyId: string;
+  counts: Record<string, number>;
+  morePending?: boolean;
+}
+
+export const TASK_QUEUE = 'gmail-sync';
+
+/** Workflow id of a mailbox: `gmail-mailbox/<lower-cased address>`. */
+export function mailboxWorkflowId(emailAddress: string): string {
+  return `gmail-mailbox/${emailAddress.toLowerCase()}`;
+}
