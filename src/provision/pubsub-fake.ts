@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { cacheDir, commandWorks, findOnPath, isExecutable, log, PROJECT_ROOT, run, timed } from './common';
@@ -9,7 +9,8 @@ const SOURCE_DIR = path.join(PROJECT_ROOT, 'test', 'pubsub-fake');
 /** The binary is keyed by a hash of its sources, so an edit rebuilds it and an unchanged checkout reuses it. */
 export function pubsubFakePath(env: NodeJS.ProcessEnv = process.env): string {
   const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) {
+  const sources = readdirSync(SOURCE_DIR).filter((name) => name.endsWith('.go')).sort();
+  for (const file of ['go.mod', 'go.sum', ...sources]) {
     hash.update(readFileSync(path.join(SOURCE_DIR, file)));
   }
   return path.join(cacheDir(env), 'pubsub-fake', hash.digest('hex').slice(0, 16), 'pubsub-fake');

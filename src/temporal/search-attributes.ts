@@ -16,13 +16,14 @@ export function devServerSearchAttributeArgs(): string[] {
 }
 
 /**
- * Registers gmail-sync's search attributes through the operator service. Safe
- * to repeat: attributes that already exist are left alone.
+ * Registers gmail-sync's search attributes through the operator service and
+ * returns the names it added. Safe to repeat: attributes that already exist
+ * are left alone.
  */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const missing = await missingSearchAttributes(connection, namespace);
   if (missing.length === 0) {
-    return;
+    return [];
   }
   try {
     await connection.operatorService.addSearchAttributes({
@@ -35,7 +36,9 @@ export async function registerSearchAttributes(connection: Connection, namespace
     if ((error as { code?: number }).code !== status.ALREADY_EXISTS) {
       throw error;
     }
+    return [];
   }
+  return missing.map((key) => key.name);
 }
 
 /**
