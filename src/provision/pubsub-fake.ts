@@ -6,7 +6,7 @@ import { cacheDir, commandWorks, findOnPath, isExecutable, log, PROJECT_ROOT, ru
 
 const SOURCE_DIR = path.join(PROJECT_ROOT, 'test', 'pubsub-fake');
 
-/** The binary is keyed by a hash of its sources, so an edit rebuilds it and an unchanged checkout reuses it. */
+/** Returns the binary path, keyed by a hash of the sources so that an edit rebuilds it and an unchanged checkout reuses it. */
 export function pubsubFakePath(env: NodeJS.ProcessEnv = process.env): string {
   const hash = createHash('sha256');
   const sources = readdirSync(SOURCE_DIR).filter((name) => name.endsWith('.go')).sort();
@@ -25,7 +25,7 @@ export async function provisionPubsubFake(env: NodeJS.ProcessEnv = process.env):
   }
   const go = findOnPath('go', env);
   if (!go || !commandWorks(go)) {
-    throw new Error('The Pub/Sub fake needs Go to build (test/pubsub-fake). Install Go 1.22 or later and run `npm run provision`.');
+    throw new Error('The Pub/Sub fake needs Go to build (test/pubsub-fake). Install Go 1.26 or later and run `npm run provision`.');
   }
   await timed(`Pub/Sub fake: go build in ${path.relative(PROJECT_ROOT, SOURCE_DIR)}`, () =>
     run(go, ['build', '-o', binary, '.'], { cwd: SOURCE_DIR }),

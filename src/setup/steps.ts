@@ -1,6 +1,6 @@
 /** One idempotent step of `setup`: it reports what it found or changed. */
 export interface SetupStep {
-  /** What the step does, printed in the plan and before it runs. */
+  /** Action of the step, printed in the plan and before it runs. */
   description: string;
   run(): Promise<StepOutcome>;
 }

@@ -42,7 +42,7 @@ function isListening(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Connects to the frontend, retrying until it answers or the deadline passes. */
+/** Connects to the frontend, retrying until it responds or the deadline passes. */
 async function waitForFrontend(address: string, timeoutMs: number, exited: () => boolean): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -52,10 +52,10 @@ async function waitForFrontend(address: string, timeoutMs: number, exited: () =>
       return connection;
     } catch (error) {
       if (exited()) {
-        throw new Error(`temporal server start-dev exited before ${address} answered; see its output above.`);
+        throw new Error(`temporal server start-dev exited before ${address} responded; see its output above.`);
       }
       if (Date.now() > deadline) {
-        throw new Error(`Temporal dev server at ${address} did not answer within ${timeoutMs / 1000} s: ${String(error)}`);
+        throw new Error(`Temporal dev server at ${address} did not respond within ${timeoutMs / 1000} s: ${String(error)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -95,7 +95,7 @@ export async function startDevServer(config: Config, cli: TemporalCli, logger: L
   }
   if (!LOOPBACK_HOSTS.has(host)) {
     throw new Error(
-      `No Temporal server answers at TEMPORAL_ADDRESS=${address}, and npm run dev starts one only on a loopback address. ` +
+      `No Temporal server responds at TEMPORAL_ADDRESS=${address}, and npm run dev starts one only on a loopback address. ` +
         'Start that server, or unset TEMPORAL_ADDRESS to use a local dev server on 127.0.0.1:7233.',
     );
   }
@@ -130,7 +130,7 @@ export async function startDevServer(config: Config, cli: TemporalCli, logger: L
     '--ui-port', String(config.temporalUiPort),
     '--db-filename', dbFile,
     '--namespace', config.temporalNamespace,
-    '--log-level', 'warn',
+    '--log-level', 'error',
     ...devServerSearchAttributeArgs(),
   ];
   logger.info({ cli: cli.path, db: path.relative(process.cwd(), dbFile) }, 'starting the Temporal dev server');
