@@ -16,6 +16,9 @@ export function buildSandboxServer(core: SandboxCore, controls: SandboxControls,
     disableRequestLogging: true,
     // Gmail ids and addresses are short; a large body is a client bug.
     bodyLimit: 1024 * 1024,
+    // Fastify's defaults strip unknown fields and coerce types; the sandbox
+    // rejects both, as Gmail rejects a request it cannot read.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   installErrorHandler(app);
   registerGmailRoutes(app, core);

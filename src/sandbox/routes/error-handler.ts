@@ -23,7 +23,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      return reply.status(400).send(invalidArgument(`Invalid request: ${fastifyError.message}`).toBody());
+      // Ajv's text for an unknown field leaves out its name, so add it.
+      const unknownField = fastifyError.validation[0]?.params?.additionalProperty;
+      const suffix = typeof unknownField === 'string' ? `: ${unknownField}` : '';
+      return reply.status(400).send(invalidArgument(`Invalid request: ${fastifyError.message}${suffix}`).toBody());
     }
     if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       const message = fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? 'Invalid JSON payload received.' : error.message;
