@@ -42,14 +42,14 @@ async function main(): Promise<void> {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const text = await response.text();
     if (!response.ok) {
-      throw new Error(`the sandbox answered ${response.status}: ${text}`);
+      throw new Error(`the sandbox rejected the message with HTTP ${response.status}: ${text}`);
     }
     process.stdout.write(`${text}\n`);
   }
 }
 
 main().catch((error: unknown) => {
-  // fetch reports a refused connection as a TypeError whose cause holds the reason.
+  // fetch reports a refused connection as a TypeError whose cause contains the reason.
   const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message}); is the sandbox running?` : '';
   process.stderr.write(`delivering failed: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
   process.exit(1);

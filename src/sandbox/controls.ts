@@ -13,9 +13,9 @@ export interface MailboxSettings {
   /** history.list lags changes by this many milliseconds, as Gmail's index can lag its pushes. */
   historyIndexDelayMs?: number;
   historyRetentionMs?: number;
-  /** The token endpoint answers invalid_grant for this mailbox, as for a revoked grant. */
+  /** The token endpoint returns invalid_grant for this mailbox, as for a revoked grant. */
   invalidGrant?: boolean;
-  /** The Gmail routes answer 401 to this mailbox's access tokens. */
+  /** The Gmail routes return 401 for this mailbox's access tokens. */
   rejectAccessTokens?: boolean;
 }
 
@@ -90,7 +90,7 @@ export class SandboxControls {
     this.core.notificationFaults.clear();
   }
 
-  /** Marks whether Gmail's push service account may publish to a topic; watch answers 403 when not. */
+  /** Marks whether Gmail's push service account may publish to a topic. Without that right, watch returns 403. */
   setTopicPublishRights(topicName: string, publishAllowed: boolean): void {
     if (publishAllowed) {
       this.core.topicsWithoutPublishRights.delete(topicName);

@@ -10,9 +10,9 @@ export interface NotificationCounters {
   duplicated: number;
   delayed: number;
   reordered: number;
-  /** Push requests answered 102, 200, 201, 202 or 204. */
+  /** Push requests that got 102, 200, 201, 202 or 204. */
   acked: number;
-  /** Push requests answered with any other status, or failed on the network. */
+  /** Push requests that got any other status or failed on the network. */
   nacked: number;
   deadLettered: number;
 }

@@ -7,14 +7,14 @@ export interface GmailFaultInput {
   method: GmailMethod;
   /** Only this mailbox; all mailboxes when absent. */
   emailAddress?: string;
-  /** HTTP status to answer with Google's body for it; absent for a latency-only fault. */
+  /** HTTP status to return, with Google's body for it. Absent for a latency-only fault. */
   status?: number;
   /** Fail this many calls, then expire (default 1 when rate is absent). */
   count?: number;
   /** Fail each call with this probability, 0 to 1, until cleared. */
   rate?: number;
   retryAfterSeconds?: number;
-  /** Delay before answering, in milliseconds. */
+  /** Delay before responding, in milliseconds. */
   latencyMs?: number;
 }
 

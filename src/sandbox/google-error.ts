@@ -47,7 +47,7 @@ export class GoogleApiError extends Error {
   }
 }
 
-/** A 400 `invalidArgument` that names the offending field, as Gmail's validation does. */
+/** Creates a 400 `invalidArgument` error that names the invalid field, as Gmail's validation does. */
 export function invalidArgument(message: string): GoogleApiError {
   return new GoogleApiError(400, message, 'invalidArgument');
 }
@@ -65,7 +65,7 @@ export function invalidCredentials(): GoogleApiError {
 }
 
 /**
- * The body Gmail sends for an injected status. The 429 and 403 texts match
+ * Creates the error Gmail sends for an injected status. The 429 and 403 texts match
  * Gmail's responses for per-user concurrency and per-user rate limits.
  */
 export function errorForStatus(code: number, retryAfterSeconds?: number): GoogleApiError {

@@ -24,5 +24,8 @@ export function nextHistoryId(current: string): string {
 export function compareHistoryIds(a: string, b: string): number {
   const left = BigInt(a);
   const right = BigInt(b);
-  return left < right ? -1 : left > right ? 1 : 0;
+  if (left === right) {
+    return 0;
+  }
+  return left < right ? -1 : 1;
 }

@@ -51,9 +51,9 @@ export interface MailboxData {
   messages: StoredMessage[];
   history: HistoryRecord[];
   watch?: WatchState;
-  /** The token endpoint answers invalid_grant for this mailbox's refresh token. */
+  /** The token endpoint returns invalid_grant for this mailbox's refresh token. */
   invalidGrant: boolean;
-  /** The Gmail routes answer 401 for this mailbox's access tokens. */
+  /** The Gmail routes return 401 for this mailbox's access tokens. */
   rejectAccessTokens: boolean;
   /** Sandbox time of the last notification sent, for the one-per-second limit. */
   lastNotificationAt?: number;

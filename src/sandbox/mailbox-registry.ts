@@ -27,7 +27,10 @@ export interface MailboxSummary {
   watch: { topicName: string; labelIds: string[]; labelFilterBehavior: string; expiration: string } | null;
 }
 
-/** Gmail keeps history for at least a week in practice, so that is the default window. */
+/**
+ * Default history window. Gmail documents no fixed window, only that old
+ * history ids expire; a week matches the watch lifetime.
+ */
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 const DEFAULT_START_HISTORY_ID = '1000';

@@ -119,7 +119,7 @@ export class Mailbox {
   }
 
   /**
-   * The newest historyId that history.list can see: the mailbox's current id,
+   * Returns the newest historyId that history.list can see: the mailbox's current id,
    * or, while an indexing delay hides recent records, the id just before the
    * first hidden one.
    */

@@ -6,9 +6,9 @@ import type { MailboxData } from './mailbox-data';
 import type { PushConfig } from './push/push-config';
 
 /**
- * What `npm run dev` keeps across restarts, so a restarted session and the
- * persisted Temporal workflows agree on historyIds, and the product keeps
- * trusting the same signing key.
+ * State that `npm run dev` keeps across restarts, so that a restarted session
+ * and the persisted Temporal workflows agree on historyIds and the product
+ * keeps trusting the same signing key.
  */
 export interface SandboxState {
   version: 1;

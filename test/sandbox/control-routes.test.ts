@@ -6,10 +6,15 @@ import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { gmailClient } from './helpers';
 
 async function call(sandbox: Sandbox, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  // A string body is sent as it is, so tests can send malformed JSON.
+  let payload: string | undefined;
+  if (body !== undefined) {
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+  }
   const response = await fetch(`${sandbox.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+    body: payload,
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };

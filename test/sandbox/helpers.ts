@@ -7,16 +7,16 @@ import { google, type gmail_v1 } from 'googleapis';
 import type { Sandbox } from '../../src/sandbox';
 
 /**
- * google-auth-library's OAuth2Client pointed at the sandbox's token endpoint.
- * gaxios 7 loads node-fetch through a dynamic import(), which Jest's CommonJS
- * runtime rejects (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG), so tests hand
- * it Node's built-in fetch; requests still go over real HTTP.
+ * Creates google-auth-library's OAuth2Client pointed at the sandbox's token
+ * endpoint. gaxios 7 loads node-fetch through a dynamic import(), which Jest's
+ * CommonJS runtime rejects (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG). So
+ * tests hand it Node's built-in fetch, and requests still go over real HTTP.
  */
 export function sandboxOAuthClient(sandbox: Sandbox): OAuth2Client {
   return new OAuth2Client({ endpoints: { oauth2TokenUrl: sandbox.tokenUrl }, transporterOptions: { fetchImplementation: fetch } });
 }
 
-/** The googleapis Gmail client pointed at the sandbox, as the product builds it. */
+/** Creates the googleapis Gmail client pointed at the sandbox, as the product builds it. */
 export function gmailClient(sandbox: Sandbox, emailAddress: string): gmail_v1.Gmail {
   const auth = sandboxOAuthClient(sandbox);
   auth.setCredentials({ refresh_token: sandbox.refreshTokenFor(emailAddress) });
@@ -44,7 +44,7 @@ export interface ReceivedPush {
   status: number;
 }
 
-/** A push endpoint that records each request and answers with the next queued status (204 when none). */
+/** A push endpoint that records each request and responds with the next queued status (204 when none). */
 export class PushReceiver {
   readonly received: ReceivedPush[] = [];
   readonly statuses: number[] = [];

@@ -158,7 +158,7 @@ describe('Gmail sandbox push notifications', () => {
   });
 
   // 102 is on Pub/Sub's ack list too, but it is an interim status that an
-  // HTTP/1.1 server cannot send as a final answer, so it is not tested here.
+  // HTTP/1.1 server cannot send as a final response, so it is not tested here.
   it.each([200, 201, 202, 204])('treats status %i as an ack', async (status) => {
     receiver.statuses.push(status);
     sandbox.deliverMessage(address);

@@ -43,7 +43,7 @@ export class TokenStore {
   /**
    * Exchanges a refresh token for an access token. The refresh token
    * `sandbox-refresh:<emailAddress>` is valid for that mailbox, which is
-   * created on first use, unless the mailbox is set to answer invalid_grant.
+   * created on first use, unless the mailbox is set to return invalid_grant.
    */
   refresh(form: Record<string, string | undefined>): { access_token: string; expires_in: number; token_type: 'Bearer'; scope: string } {
     if (form.grant_type !== 'refresh_token') {

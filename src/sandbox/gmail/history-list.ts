@@ -13,11 +13,11 @@ const HISTORY_TYPES: Record<string, HistoryKind> = {
 };
 
 /**
- * users.history.list: records after startHistoryId in increasing order, paged.
- * The response historyId is the newest id history.list can see (the current
- * one unless an indexing delay hides recent records), `history` and
- * `nextPageToken` are left out when empty, and a start id older than the
- * retained history gets 404, which tells the client to run a full sync.
+ * Serves users.history.list: records after startHistoryId in increasing
+ * order, paged. The response historyId is the newest id history.list can see,
+ * which is the current one unless an indexing delay hides recent records.
+ * `history` and `nextPageToken` are left out when empty. A start id older
+ * than the retained history gets 404, which signals a full sync.
  */
 export function listHistory(mailbox: Mailbox, query: Query): Record<string, unknown> {
   // 1. Validate every parameter before looking at the mailbox.
@@ -40,13 +40,15 @@ export function listHistory(mailbox: Mailbox, query: Query): Record<string, unkn
   const maxResults = readMaxResults(query, 100, 500);
   const resumeAfter = readPageToken(query);
 
-  // 2. Expire the old range, then answer 404 for a cursor that falls in it.
+  // 2. Expire the old range, then return 404 for a cursor that falls in it.
   mailbox.pruneHistory();
   if (start < BigInt(mailbox.data.oldestValidStartId)) {
     throw notFound();
   }
 
   // 3. Select visible records after the cursor (and after the page token) and page them.
+  // NOTE: a start id above the current one gets an empty page here; whether
+  // Gmail returns that or 404 is not documented.
   const visibleUpTo = BigInt(mailbox.indexedHistoryId());
   const after = resumeAfter !== undefined && resumeAfter > start ? resumeAfter : start;
   const matching = mailbox.data.history.filter((record) => {

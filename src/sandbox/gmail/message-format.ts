@@ -5,10 +5,10 @@ import { readEnum, readList, type Query } from './query-params';
 const FORMATS = ['minimal', 'full', 'raw', 'metadata'] as const;
 
 /**
- * users.messages.get in the formats Gmail offers. `minimal` has ids, labels,
- * snippet, sizes and dates; `metadata` adds the payload headers (only those
- * named in metadataHeaders when given); `full` adds the body; `raw` returns
- * the RFC 2822 message as base64url.
+ * Serves users.messages.get in the formats Gmail offers. `minimal` has ids,
+ * labels, snippet, sizes and dates. `metadata` adds the payload headers, only
+ * those named in metadataHeaders when given. `full` adds the body, and `raw`
+ * returns the RFC 2822 message as base64url.
  */
 export function getMessage(mailbox: Mailbox, messageId: string, query: Query): Record<string, unknown> {
   const format = readEnum(query, 'format', FORMATS, 'full');

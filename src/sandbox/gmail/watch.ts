@@ -60,7 +60,7 @@ function readLabelFilter(request: Record<string, unknown>): LabelFilter {
   return { labelIds: labelIds as string[], labelFilterBehavior: behavior };
 }
 
-/** Whether a change to a message with these labels passes the watch's label filter. */
+/** Checks whether a change to a message with these labels passes the watch's label filter. */
 export function passesLabelFilter(filter: LabelFilter, messageLabelIds: string[]): boolean {
   if (filter.labelIds.length === 0) {
     return true;

@@ -12,9 +12,9 @@ export interface NotificationRecord {
 }
 
 /**
- * The Gmail notification payload. historyId goes in unquoted by default,
- * because real pushes carry it as a JSON number; its decimal digits are
- * written as they are, so ids above 2^53 survive for a lossless parser.
+ * Encodes the Gmail notification payload. historyId goes in unquoted by
+ * default, because real pushes carry it as a JSON number. Its decimal digits
+ * are copied as they are, so ids above 2^53 survive for a lossless parser.
  */
 export function encodeNotificationData(emailAddress: string, historyId: string, encoding: 'number' | 'string'): string {
   const id = encoding === 'number' ? historyId : JSON.stringify(historyId);

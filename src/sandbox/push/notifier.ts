@@ -14,9 +14,9 @@ const LOG_LIMIT = 1000;
 
 /**
  * Turns mailbox changes into notifications as Gmail does. A change notifies
- * only while a watch is active and its label filter passes; a change less
+ * only while a watch is active and its label filter passes. A change less
  * than a second after the last notification is dropped, not deferred, so a
- * burst yields one notification and the rest is found by history.list.
+ * burst yields one notification and history.list finds the rest.
  * Injected faults then drop, repeat, delay or reorder what is left.
  */
 export class Notifier {

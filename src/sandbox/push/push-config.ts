@@ -1,8 +1,8 @@
-/** Where and how notifications leave the sandbox; every field can be changed at run time. */
+/** Destination and format of outgoing notifications. Every field can be changed at run time. */
 export interface PushConfig {
   /** `push`: HTTP POST to endpoint; `pubsub`: publish to the watch's topic on the Pub/Sub fake. */
   mode: 'push' | 'pubsub';
-  /** Push endpoint URL; without one, push notifications are logged and counted but not sent. */
+  /** Push endpoint URL; without one, notifications are recorded and counted but not sent. */
   endpoint?: string;
   /** `aud` claim of the push token; defaults to the endpoint URL, as Pub/Sub does. */
   audience?: string;
@@ -17,7 +17,7 @@ export interface PushConfig {
   /** First redelivery delay after a nack, doubled per attempt up to maxBackoffMs. */
   minBackoffMs: number;
   maxBackoffMs: number;
-  /** Time the endpoint has to answer before the attempt counts as a nack. */
+  /** Time the endpoint has to respond before the attempt counts as a nack. */
   ackDeadlineMs: number;
   /** Real pushes carry historyId as a JSON number; `string` sends the documented quoted form. */
   historyIdEncoding: 'number' | 'string';

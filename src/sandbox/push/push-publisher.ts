@@ -6,7 +6,7 @@ import type { PushConfig } from './push-config';
 import { createPushToken } from './push-token';
 import type { SigningKey } from './signing-key';
 
-/** Pub/Sub counts these statuses as an ack; every other answer is a nack. */
+/** Pub/Sub counts these statuses as an ack and every other status as a nack. */
 const ACK_STATUSES = new Set([102, 200, 201, 202, 204]);
 
 /**
@@ -42,7 +42,7 @@ export class PushPublisher {
       return;
     }
 
-    // 1. Send one attempt and classify the answer.
+    // 1. Send one attempt and classify the response.
     const deliveryAttempt = record.attempts.length + 1;
     const outcome = await this.post(config, record, deliveryAttempt);
     if (this.stopped) {

@@ -6,9 +6,9 @@ export interface PushIdentity {
 }
 
 /**
- * The OIDC token Pub/Sub attaches to an authenticated push: issued by
- * accounts.google.com for the subscription's audience, naming its service
- * account in `email`, valid for one hour.
+ * Creates the OIDC token that Pub/Sub attaches to an authenticated push. It is
+ * issued by accounts.google.com for the subscription's audience, names the
+ * service account in `email` and is valid for one hour.
  */
 export function createPushToken(key: SigningKey, identity: PushIdentity, nowMs = Date.now()): string {
   const iat = Math.floor(nowMs / 1000);

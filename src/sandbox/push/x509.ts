@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 /**
- * A minimal DER encoder for one self-signed X.509 certificate, because
+ * Minimal DER encoding for one self-signed X.509 certificate, because
  * node:crypto can read certificates but not create them. Google's
  * `oauth2/v1/certs` serves certificates, and a verifier that insists on one
  * (rather than a bare public key) must accept ours too.
@@ -45,7 +45,7 @@ function commonName(name: string): Buffer {
   return sequence(tlv(0x31, sequence(objectId('2.5.4.3'), tlv(0x0c, Buffer.from(name, 'utf8')))));
 }
 
-/** sha256WithRSAEncryption, the signature algorithm of Google's signing certificates. */
+/** sha256WithRSAEncryption, the algorithm that signs the certificate. */
 const SHA256_WITH_RSA = sequence(objectId('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
 
 /** Creates a self-signed X.509 v1 certificate for an RSA key and returns it as PEM. */

@@ -7,8 +7,8 @@ import { GoogleApiError, invalidArgument } from '../google-error';
  * Writes every failure in Google's shape: Gmail errors as
  * `{error:{code,message,errors,status}}`, token endpoint errors as
  * `{error, error_description}`. Schema and JSON parse failures become a 400
- * naming the field, and anything unexpected a logged 500, so bad input never
- * crashes the sandbox.
+ * naming the field, and an unexpected exception becomes a logged 500, so a
+ * bad request gets an error response instead of crashing the sandbox.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
@@ -17,7 +17,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error instanceof GoogleApiError) {
       if (error.code >= 500) {
-        request.log.info({ code: error.code }, 'answering with an injected server error');
+        request.log.info({ code: error.code }, 'returning an injected server error');
       }
       return reply.status(error.code).headers(error.headers).send(error.toBody());
     }

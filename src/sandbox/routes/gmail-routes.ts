@@ -13,8 +13,8 @@ import type { SandboxCore } from '../sandbox-core';
 type GmailRequest = FastifyRequest<{ Params: { userId: string; id?: string }; Querystring: Query }>;
 
 /**
- * The Gmail REST subset under /gmail/v1/users/{userId}, at the paths the
- * googleapis client builds from `rootUrl`. Each call is authorized first
+ * Registers the Gmail REST subset under /gmail/v1/users/{userId}, at the paths
+ * that the googleapis client builds from `rootUrl`. Each call is authorized first
  * (so a 401 costs no quota), then counted, then put through injected faults.
  */
 export function registerGmailRoutes(app: FastifyInstance, core: SandboxCore): void {
