@@ -31,3 +31,9 @@ export async function counterWorkflow(): Promise<number> {
   await condition(() => finished);
   return total;
 }
+
+/** Returns its input, so a test can look for the input in the workflow's history. */
+export async function echoWorkflow(input: Record<string, string>): Promise<Record<string, string>> {
+  await sleep(1);
+  return input;
+}
