@@ -113,7 +113,7 @@ describe('codec routes', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.headers['access-control-allow-origin']).toBe('http://localhost:8233');
-    const decoded = (response.json()).payloads[0];
+    const decoded = response.json<{ payloads: { data: string }[] }>().payloads[0];
     expect(JSON.parse(Buffer.from(decoded.data, 'base64').toString())).toEqual({ subject: SECRET_SUBJECT });
   });
 
