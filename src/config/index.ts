@@ -7,7 +7,13 @@ export { settings } from './settings';
 type ValueOf<K extends keyof Settings> = ReturnType<Settings[K]['parse']>;
 
 /** Settings without a default; they are undefined when not set. */
-type OptionalKey = 'temporalApiKey' | 'temporalTls';
+type OptionalKey =
+  | 'temporalApiKey'
+  | 'temporalTls'
+  | 'apiToken'
+  | 'pushAudience'
+  | 'pushServiceAccount'
+  | 'pullSubscription';
 
 /** Every setting, parsed. */
 export type Config = {

@@ -1,4 +1,5 @@
 import { parseBoolean, parseHostPort, parseInteger, parseOneOf, parsePort, parseString } from './parsers';
+import { parseApiToken, parseEmailAddress, parseHttpUrl, parseSubscriptionName } from '../api/settings-parsers';
 
 /**
  * One environment setting: its variable, default, unit and meaning. This table
@@ -77,6 +78,111 @@ export const settings = {
     defaultValue: '30',
     unit: 'seconds',
     parse: parseInteger(0, 3600),
+  }),
+
+  // API server, push endpoint and pull subscriber.
+  apiHost: setting({
+    name: 'GMAIL_SYNC_API_HOST',
+    description: 'Interface the API listens on; use 0.0.0.0 in a container.',
+    defaultValue: '127.0.0.1',
+    parse: parseString,
+  }),
+  apiPort: setting({
+    name: 'GMAIL_SYNC_API_PORT',
+    description: 'Port of the HTTP API and the Pub/Sub push endpoint.',
+    defaultValue: '3000',
+    parse: parsePort,
+  }),
+  apiToken: setting({
+    name: 'GMAIL_SYNC_API_TOKEN',
+    description:
+      'Bearer token of the management routes (/v1/...), at least 16 characters. Required by `npm run api`; `npm run dev` generates one into the data folder when unset.',
+    secret: true,
+    parse: parseApiToken,
+  }),
+  apiBodyLimitBytes: setting({
+    name: 'GMAIL_SYNC_API_BODY_LIMIT_BYTES',
+    description: 'Largest request body the API accepts, pushes included; larger bodies get 413. A Gmail push is under 1 KiB.',
+    defaultValue: '65536',
+    unit: 'bytes',
+    parse: parseInteger(1024, 10 * 1024 * 1024),
+  }),
+  pushAudience: setting({
+    name: 'GMAIL_SYNC_PUSH_AUDIENCE',
+    description:
+      'Audience that the push subscription puts in its OIDC token, usually the push endpoint URL. Required: the API does not start without it.',
+    parse: parseString,
+  }),
+  pushServiceAccount: setting({
+    name: 'GMAIL_SYNC_PUSH_SERVICE_ACCOUNT',
+    description:
+      'Service account email that the push subscription signs its OIDC tokens as. Required: the API does not start without it.',
+    parse: parseEmailAddress,
+  }),
+  pushCertsUrl: setting({
+    name: 'GMAIL_SYNC_PUSH_CERTS_URL',
+    description:
+      "URL of the PEM certificates that push tokens are verified against. `npm run dev` points it at the Gmail sandbox's certificates.",
+    defaultValue: 'https://www.googleapis.com/oauth2/v1/certs',
+    parse: parseHttpUrl,
+  }),
+  pushCertsCacheSeconds: setting({
+    name: 'GMAIL_SYNC_PUSH_CERTS_CACHE_SECONDS',
+    description: 'How long fetched push certificates are reused; a token signed by an unknown key refetches them sooner.',
+    defaultValue: '3600',
+    unit: 'seconds',
+    parse: parseInteger(1, 86400),
+  }),
+  signalTimeoutMs: setting({
+    name: 'GMAIL_SYNC_SIGNAL_TIMEOUT_MS',
+    description:
+      'Deadline of one notify signal to Temporal; past it a push gets 503 and a pulled message is nacked, so Pub/Sub redelivers.',
+    defaultValue: '5000',
+    unit: 'milliseconds',
+    parse: parseInteger(100, 60000),
+  }),
+  pullSubscription: setting({
+    name: 'GMAIL_SYNC_PULL_SUBSCRIPTION',
+    description:
+      'Pub/Sub subscription, projects/{project}/subscriptions/{subscription}, that the API process also pulls from (StreamingPull); unset means push only.',
+    parse: parseSubscriptionName,
+  }),
+  pullMaxMessages: setting({
+    name: 'GMAIL_SYNC_PULL_MAX_MESSAGES',
+    description: 'Flow control of the pull subscriber: most messages held unacknowledged at once.',
+    defaultValue: '100',
+    unit: 'messages',
+    parse: parseInteger(1, 10000),
+  }),
+
+  // Mailbox workflow worker and its Gmail activities.
+  gmailSandboxUrl: setting({
+    name: 'GMAIL_SYNC_GMAIL_SANDBOX_URL',
+    description: 'Base URL of the Gmail sandbox that mailboxes with a `sandbox` credential talk to (Gmail REST API and OAuth token endpoint).',
+    defaultValue: 'http://127.0.0.1:3001',
+    parse: parseHttpUrl,
+  }),
+  activityConcurrency: setting({
+    name: 'GMAIL_SYNC_ACTIVITY_CONCURRENCY',
+    description: 'Most regular activities (long syncs, full resyncs) one worker runs at once.',
+    defaultValue: '20',
+    unit: 'activities',
+    parse: parseInteger(1, 1000),
+  }),
+  localActivityConcurrency: setting({
+    name: 'GMAIL_SYNC_LOCAL_ACTIVITY_CONCURRENCY',
+    description: 'Most local activities (watch, stop, one-page syncs) one worker runs at once.',
+    defaultValue: '50',
+    unit: 'activities',
+    parse: parseInteger(1, 1000),
+  }),
+  activitiesPerSecond: setting({
+    name: 'GMAIL_SYNC_ACTIVITIES_PER_SECOND',
+    description:
+      'Most regular activities started per second across all workers of the task queue, so that many mailboxes resyncing at once stay under the Gmail project quota. Local activities are bounded by their concurrency instead.',
+    defaultValue: '20',
+    unit: 'activities per second',
+    parse: parseInteger(1, 10000),
   }),
 };
 

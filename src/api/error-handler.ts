@@ -1,0 +1,139 @@
+/**
+ * The one place where errors become HTTP responses: catalogue errors pass
+ * through, Fastify's own errors (validation, body limit, content type) and
+ * Temporal client errors are translated into catalogue entries, and anything
+ * else is a 500. 5xx responses are logged at error with the cause, 4xx at
+ * info with the code.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+import { getMailboxState } from '../temporal/mailbox-client';
+import { ApiError, errorBody } from './errors';
+
+/** gRPC codes that mean Temporal is unreachable, overloaded or slow; the caller may retry. */
+const TRANSIENT_GRPC_CODES = new Set<number>([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+  GrpcStatus.ABORTED,
+]);
+
+/** Finds a numeric gRPC status code on the error or along its cause chain. */
+export function grpcCode(error: unknown): number | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'number') {
+      return code;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Returns true for failures that mean Temporal was unreachable or timed out. */
+export function isTemporalUnavailable(error: unknown): boolean {
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return true;
+  }
+  const code = grpcCode(error);
+  return code !== undefined && TRANSIENT_GRPC_CODES.has(code);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function mailboxParam(request: FastifyRequest): string | undefined {
+  const params = request.params as { emailAddress?: unknown } | undefined;
+  return typeof params?.emailAddress === 'string' ? params.emailAddress.toLowerCase() : undefined;
+}
+
+/** Turns a Fastify validation error into INVALID_EMAIL_ADDRESS or INVALID_REQUEST. */
+function translateValidation(error: FastifyError, request: FastifyRequest): ApiError {
+  const first = error.validation?.[0];
+  const field = first?.instancePath.replace(/^\//, '').replace(/\//g, '.') ?? '';
+  if (field === 'emailAddress' && (error.validationContext === 'params' || error.validationContext === 'body')) {
+    const source = error.validationContext === 'params' ? request.params : request.body;
+    const value = (source as { emailAddress?: unknown } | undefined)?.emailAddress;
+    if (typeof value === 'string') {
+      return ApiError.of('INVALID_EMAIL_ADDRESS', { value });
+    }
+  }
+  const where = field === '' ? error.validationContext ?? 'request' : `${error.validationContext ?? 'request'}.${field}`;
+  return ApiError.of('INVALID_REQUEST', { problem: `${where} ${first?.message ?? 'is invalid'}` });
+}
+
+function translateFastifyError(error: FastifyError, request: FastifyRequest, bodyLimit: number): ApiError | undefined {
+  if (error.validation) {
+    return translateValidation(error, request);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return ApiError.of('BODY_TOO_LARGE', { limit: bodyLimit });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return ApiError.of('UNSUPPORTED_MEDIA_TYPE', { contentType: request.headers['content-type'] ?? '(none)' });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return ApiError.of('INVALID_JSON');
+  }
+  if (error instanceof SyntaxError && error.statusCode === 400) {
+    return ApiError.of('INVALID_JSON');
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return ApiError.of('INVALID_REQUEST', { problem: error.message });
+  }
+  return undefined;
+}
+
+/**
+ * Translates Temporal client errors. An update sent to a completed workflow
+ * fails as "not found", so the handler reads the mailbox state to tell a
+ * stopped mailbox from an unknown one.
+ */
+async function translateTemporalError(error: unknown, request: FastifyRequest, client: Client): Promise<ApiError | undefined> {
+  const emailAddress = mailboxParam(request);
+  if ((error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcStatus.NOT_FOUND) && emailAddress !== undefined) {
+    const state = await getMailboxState(client, emailAddress).catch(() => undefined);
+    return state?.status === 'stopped'
+      ? ApiError.of('MAILBOX_STOPPED', { emailAddress })
+      : ApiError.of('MAILBOX_NOT_FOUND', { emailAddress });
+  }
+  if (error instanceof WorkflowUpdateFailedError) {
+    return ApiError.of('MAILBOX_REQUEST_REJECTED', { emailAddress: emailAddress ?? '(unknown)', reason: describe(error.cause ?? error) });
+  }
+  if (isTemporalUnavailable(error)) {
+    return ApiError.of('TEMPORAL_UNAVAILABLE', { reason: describe(error) });
+  }
+  return undefined;
+}
+
+/** Builds Fastify's error handler. */
+export function createErrorHandler(client: Client, bodyLimit: number) {
+  return async function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const translated =
+      error instanceof ApiError
+        ? error
+        : (translateFastifyError(error, request, bodyLimit) ?? (await translateTemporalError(error, request, client)) ?? ApiError.of('INTERNAL'));
+
+    if (translated.statusCode >= 500) {
+      request.log.error({ err: error, code: translated.code }, translated.message);
+    } else {
+      request.log.info({ code: translated.code, reason: translated.message }, 'request rejected');
+    }
+    if (translated.statusCode === 401) {
+      void reply.header('www-authenticate', 'Bearer');
+    }
+    if (translated.statusCode === 503) {
+      void reply.header('retry-after', '5');
+    }
+    return reply.status(translated.statusCode).send(errorBody(translated));
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The API's error catalogue: every error response has a stable code, a
+ * status and a message that names the value and the fix. Codes are never
+ * reused for another meaning. The body follows Fastify's own error shape:
+ * `{statusCode, code, error, message}`.
+ */
+import { STATUS_CODES } from 'node:http';
+
+export const ERROR_CATALOGUE = {
+  // Management API authentication.
+  API_TOKEN_MISSING: {
+    status: 401,
+    message: () => 'The Authorization header is missing; send "Authorization: Bearer <API token>" with the token from GMAIL_SYNC_API_TOKEN.',
+  },
+  API_TOKEN_INVALID: {
+    status: 401,
+    message: () => 'The bearer token is not the API token; send the value of GMAIL_SYNC_API_TOKEN (under npm run dev, .data/dev-api-token).',
+  },
+
+  // Push endpoint.
+  PUSH_TOKEN_MISSING: {
+    status: 401,
+    message: () => 'The push request has no OIDC bearer token; enable authentication on the Pub/Sub push subscription.',
+  },
+  PUSH_TOKEN_INVALID: {
+    status: 401,
+    message: (p: { reason: string }) => `The push request's OIDC token was rejected (${p.reason}); check the subscription's token settings.`,
+  },
+  PUSH_TOKEN_FORBIDDEN: {
+    status: 403,
+    message: (p: { reason: string }) =>
+      `The push request's OIDC token is genuine but not for this endpoint (${p.reason}); the subscription's audience and service account must equal GMAIL_SYNC_PUSH_AUDIENCE and GMAIL_SYNC_PUSH_SERVICE_ACCOUNT.`,
+  },
+  PUSH_NOT_PUBSUB: {
+    status: 400,
+    message: (p: { problem: string }) => `The body is not a Pub/Sub push: ${p.problem}. Send {"message": {"data": "<base64>", "messageId": "..."}} or the unwrapped Gmail JSON.`,
+  },
+  PUSH_CERTIFICATES_UNAVAILABLE: {
+    status: 503,
+    message: (p: { url: string }) => `The push token could not be verified because the certificates at ${p.url} could not be fetched; Pub/Sub will redeliver.`,
+  },
+
+  // Request format.
+  INVALID_REQUEST: {
+    status: 400,
+    message: (p: { problem: string }) => `The request is invalid: ${p.problem}. See /openapi.json for the expected shape.`,
+  },
+  INVALID_EMAIL_ADDRESS: {
+    status: 400,
+    message: (p: { value: string }) => `${JSON.stringify(p.value)} is not an email address; use a full address such as user@example.com.`,
+  },
+  INVALID_JSON: {
+    status: 400,
+    message: () => 'The body is not valid JSON; send a JSON object.',
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    message: (p: { limit: number }) => `The body is larger than ${p.limit} bytes, the GMAIL_SYNC_API_BODY_LIMIT_BYTES limit; send a smaller body.`,
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: (p: { contentType: string }) => `Content type ${JSON.stringify(p.contentType)} is not supported; send application/json.`,
+  },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    message: (p: { method: string; url: string }) => `No route ${p.method} ${p.url}; see /docs for the routes.`,
+  },
+
+  // Mailboxes.
+  MAILBOX_NOT_FOUND: {
+    status: 404,
+    message: (p: { emailAddress: string }) =>
+      `No mailbox ${p.emailAddress} is known to Temporal; start it with POST /v1/mailboxes (stopped mailboxes are kept only for the namespace's retention period).`,
+  },
+  MAILBOX_STOPPED: {
+    status: 409,
+    message: (p: { emailAddress: string }) => `Mailbox ${p.emailAddress} is stopped; start it again with POST /v1/mailboxes first.`,
+  },
+  MAILBOX_REQUEST_REJECTED: {
+    status: 400,
+    message: (p: { emailAddress: string; reason: string }) => `Mailbox ${p.emailAddress} rejected the request: ${p.reason}`,
+  },
+  WATCH_TOPIC_MISSING: {
+    status: 400,
+    message: () => 'topicName is missing; send the Pub/Sub topic (projects/{project}/topics/{topic}) in the body or set a default topic in the configuration.',
+  },
+  MAILBOX_ADDRESS_UNRESOLVED: {
+    status: 502,
+    message: (p: { emailAddress: string; reason: string }) =>
+      `Gmail's getProfile for ${p.emailAddress} failed (${p.reason}); check the mailbox's credential and retry.`,
+  },
+
+  // Temporal and the process.
+  TEMPORAL_UNAVAILABLE: {
+    status: 503,
+    message: (p: { reason: string }) => `Temporal is unreachable or timed out (${p.reason}); retry later, and check TEMPORAL_ADDRESS if it persists.`,
+  },
+  SHUTTING_DOWN: {
+    status: 503,
+    message: () => 'The server is shutting down; retry on another instance or in a few seconds.',
+  },
+  INTERNAL: {
+    status: 500,
+    message: () => 'An internal error occurred; the server log has the details under this request id.',
+  },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+type ParamsOf<C extends ErrorCode> = Parameters<(typeof ERROR_CATALOGUE)[C]['message']>;
+
+/** An error from the catalogue, thrown by routes and rendered by the error handler. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+
+  private constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.statusCode = ERROR_CATALOGUE[code].status;
+  }
+
+  /** Builds the catalogue entry `code`, filling its message with `params`. */
+  static of<C extends ErrorCode>(code: C, ...params: ParamsOf<C>): ApiError {
+    const render = ERROR_CATALOGUE[code].message as (...args: unknown[]) => string;
+    return new ApiError(code, render(...params));
+  }
+}
+
+/** The JSON body of an error response. */
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  error: string;
+  message: string;
+}
+
+export function errorBody(error: ApiError): ErrorBody {
+  return { statusCode: error.statusCode, code: error.code, error: STATUS_CODES[error.statusCode] ?? 'Error', message: error.message };
+}

@@ -1,0 +1,232 @@
+/**
+ * Management routes under /v1/mailboxes: start, list, read state, stop, sync,
+ * resync and reauthorize. Every route needs the API bearer token. Temporal
+ * client errors propagate to the error handler, which translates them.
+ */
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+
+import {
+  getMailboxState,
+  reauthorizeMailbox,
+  resyncMailbox,
+  startMailbox,
+  stopMailbox,
+  syncMailbox,
+} from '../../temporal/mailbox-client';
+import { mailboxWorkflowId, type CredentialRef, type DeliveryOptions, type MailboxWorkflowInput } from '../../../workflows/mailbox/types';
+import { requireApiToken } from '../api-token';
+import { ApiError } from '../errors';
+import { listMailboxes } from '../mailbox-list';
+import {
+  ErrorResponse,
+  ListMailboxesQuery,
+  ListMailboxesResponse,
+  MailboxParams,
+  MailboxState,
+  ResyncBody,
+  StartMailboxBody,
+  StartMailboxResponse,
+  SyncSummary,
+} from '../schemas';
+
+/** Options that a start request may omit. */
+export interface MailboxDefaults {
+  /** Pub/Sub topic for users.watch; without it, start requests must name one. */
+  topicName?: string;
+  credential: CredentialRef;
+  delivery?: DeliveryOptions;
+}
+
+/**
+ * Returns the address Gmail's getProfile reports for the given one,
+ * lower-cased, so that aliases and dotted variants reach the same workflow.
+ */
+export type ResolveMailboxAddress = (emailAddress: string, credential: CredentialRef) => Promise<string>;
+
+export interface MailboxRouteOptions {
+  client: Client;
+  namespace: string;
+  taskQueue: string;
+  apiToken: string;
+  defaults: MailboxDefaults;
+  resolveMailboxAddress: ResolveMailboxAddress;
+}
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
+const security = [{ apiToken: [] }];
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}
+
+function buildWorkflowInput(body: StartMailboxBody, emailAddress: string, defaults: MailboxDefaults): MailboxWorkflowInput {
+  const topicName = body.topicName ?? defaults.topicName;
+  if (topicName === undefined) {
+    throw ApiError.of('WATCH_TOPIC_MISSING');
+  }
+  const delivery = withoutUndefined({ ...defaults.delivery, ...body.delivery, includeLabelEvents: body.includeLabelEvents });
+  return withoutUndefined({
+    emailAddress,
+    watch: withoutUndefined({ topicName, labelIds: body.labelIds, labelFilterBehavior: body.labelFilterBehavior }),
+    credential: body.credential ?? defaults.credential,
+    delivery: Object.keys(delivery).length > 0 ? delivery : undefined,
+    backfillDays: body.backfillDays,
+  });
+}
+
+export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOptions): void {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { client } = options;
+  app.addHook('onRequest', requireApiToken(options.apiToken));
+
+  app.post(
+    '/v1/mailboxes',
+    {
+      schema: {
+        summary: 'Start a mailbox: 201 when started, 200 when it already runs',
+        tags: ['mailboxes'],
+        security,
+        body: StartMailboxBody,
+        response: { 200: StartMailboxResponse, 201: StartMailboxResponse, 502: ErrorResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      // 1. Key the mailbox by the address Gmail reports, so aliases share one workflow.
+      const credential = request.body.credential ?? options.defaults.credential;
+      let emailAddress: string;
+      try {
+        emailAddress = (await options.resolveMailboxAddress(request.body.emailAddress, credential)).toLowerCase();
+      } catch (error) {
+        request.log.warn({ err: error, emailAddress: request.body.emailAddress }, 'getProfile failed while starting a mailbox');
+        throw ApiError.of('MAILBOX_ADDRESS_UNRESOLVED', {
+          emailAddress: request.body.emailAddress,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+
+      // 2. Start the workflow, or find the running one.
+      const input = buildWorkflowInput(request.body, emailAddress, options.defaults);
+      const result = await startMailbox(client, options.taskQueue, input);
+      request.log.info({ emailAddress, workflowId: result.workflowId, runId: result.runId, started: result.started }, 'mailbox start requested');
+      return reply
+        .status(result.started ? 201 : 200)
+        .send({ emailAddress: result.emailAddress, workflowId: result.workflowId, runId: result.runId });
+    },
+  );
+
+  app.get(
+    '/v1/mailboxes',
+    {
+      schema: {
+        summary: 'List mailboxes from Temporal visibility, filtered and paged',
+        tags: ['mailboxes'],
+        security,
+        querystring: ListMailboxesQuery,
+        response: { 200: ListMailboxesResponse, ...errors },
+      },
+    },
+    async (request) => listMailboxes(client, options.namespace, request.query),
+  );
+
+  app.get(
+    '/v1/mailboxes/:emailAddress',
+    {
+      schema: {
+        summary: "Read a mailbox's state; a stopped mailbox shows its final state",
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        response: { 200: MailboxState, ...errors },
+      },
+    },
+    async (request) => {
+      const emailAddress = request.params.emailAddress.toLowerCase();
+      const state = await getMailboxState(client, emailAddress);
+      if (state === undefined) {
+        throw ApiError.of('MAILBOX_NOT_FOUND', { emailAddress });
+      }
+      return state;
+    },
+  );
+
+  app.delete(
+    '/v1/mailboxes/:emailAddress',
+    {
+      schema: {
+        summary: 'Stop a mailbox (users.stop, then the workflow completes) and return its final state',
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        response: { 200: MailboxState, ...errors },
+      },
+    },
+    async (request) => {
+      const emailAddress = request.params.emailAddress.toLowerCase();
+      try {
+        return await stopMailbox(client, emailAddress);
+      } catch (error) {
+        // Stopping twice returns the final state again.
+        const state = await getMailboxState(client, emailAddress).catch(() => undefined);
+        if (state?.status === 'stopped') {
+          return state;
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/v1/mailboxes/:emailAddress/sync',
+    {
+      schema: {
+        summary: "Sync a mailbox from its cursor now",
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        response: { 200: SyncSummary, ...errors },
+      },
+    },
+    async (request) => syncMailbox(client, request.params.emailAddress.toLowerCase()),
+  );
+
+  app.post(
+    '/v1/mailboxes/:emailAddress/resync',
+    {
+      schema: {
+        summary: 'Re-read history from startHistoryId, or run a full resync without it, and deliver again',
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        body: ResyncBody,
+        response: { 200: SyncSummary, ...errors },
+      },
+      // A request without a body requests a full resync.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
+    },
+    async (request) => resyncMailbox(client, request.params.emailAddress.toLowerCase(), withoutUndefined({ ...request.body })),
+  );
+
+  app.post(
+    '/v1/mailboxes/:emailAddress/reauthorize',
+    {
+      schema: {
+        summary: 'Tell a mailbox in needs-reauth that its credentials work again',
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        response: { 202: Type.Object({ emailAddress: Type.String(), workflowId: Type.String() }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const emailAddress = request.params.emailAddress.toLowerCase();
+      await reauthorizeMailbox(client, emailAddress);
+      return reply.status(202).send({ emailAddress, workflowId: mailboxWorkflowId(emailAddress) });
+    },
+  );
+}

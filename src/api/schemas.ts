@@ -1,0 +1,131 @@
+/**
+ * TypeBox schemas of the API routes. Fastify validates requests and
+ * serialises responses with them, and @fastify/swagger builds the OpenAPI
+ * document from the same objects.
+ */
+import { Type, type Static } from 'typebox';
+
+import { EMAIL_ADDRESS_MAX_LENGTH, EMAIL_ADDRESS_PATTERN } from '../ingest/email-address';
+
+/** uint64 as a decimal string: up to 20 digits; the range is checked by the code that uses it. */
+const HISTORY_ID_PATTERN = '^[0-9]{1,20}$';
+
+export const EmailAddress = Type.String({
+  pattern: EMAIL_ADDRESS_PATTERN,
+  maxLength: EMAIL_ADDRESS_MAX_LENGTH,
+  description: 'Gmail address, for example user@example.com.',
+});
+
+export const HistoryId = Type.String({ pattern: HISTORY_ID_PATTERN, description: 'Gmail historyId, an unsigned 64-bit integer as a decimal string.' });
+
+export const MailboxParams = Type.Object({ emailAddress: EmailAddress });
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'Stable error code from the error catalogue.' }),
+    error: Type.String({ description: 'HTTP reason phrase.' }),
+    message: Type.String({ description: 'What failed, on which value, and how to fix it.' }),
+  },
+  { $id: 'ErrorResponse' },
+);
+
+const LabelFilterBehavior = Type.Union([Type.Literal('include'), Type.Literal('exclude')]);
+const MailboxStatus = Type.Union([Type.Literal('watching'), Type.Literal('polling'), Type.Literal('needs-reauth'), Type.Literal('stopped')]);
+
+export const StartMailboxBody = Type.Object(
+  {
+    emailAddress: EmailAddress,
+    labelIds: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 100, description: 'Watch only changes to these labels (users.watch labelIds).' }),
+    ),
+    labelFilterBehavior: Type.Optional(LabelFilterBehavior),
+    topicName: Type.Optional(
+      Type.String({ pattern: '^projects/[^/]+/topics/[^/]+$', maxLength: 512, description: 'Pub/Sub topic that Gmail publishes to; defaults to the configured topic.' }),
+    ),
+    credential: Type.Optional(
+      Type.Object(
+        {
+          provider: Type.Union([Type.Literal('sandbox'), Type.Literal('google')]),
+          id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+        },
+        { additionalProperties: false, description: 'Reference to stored credentials, never a secret; defaults to the configured provider.' },
+      ),
+    ),
+    delivery: Type.Optional(
+      Type.Object(
+        { target: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })) },
+        { additionalProperties: true, description: 'Delivery target options; omitted options take the configured defaults.' },
+      ),
+    ),
+    includeLabelEvents: Type.Optional(Type.Boolean({ description: 'Also deliver label added and removed events.' })),
+    backfillDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Deliver messages received in this many past days once, at start.' })),
+  },
+  { additionalProperties: false },
+);
+export type StartMailboxBody = Static<typeof StartMailboxBody>;
+
+export const StartMailboxResponse = Type.Object({
+  emailAddress: Type.String(),
+  workflowId: Type.String(),
+  runId: Type.String(),
+});
+
+const MailboxCounters = Type.Object(
+  {
+    notifications: Type.Integer(),
+    staleNotifications: Type.Integer({ description: 'Notifications at or below the cursor: duplicates or out of order.' }),
+    syncs: Type.Integer(),
+    polls: Type.Integer(),
+    fullResyncs: Type.Integer(),
+    messagesDelivered: Type.Integer(),
+    watchRenewals: Type.Integer(),
+  },
+  { additionalProperties: true },
+);
+
+export const MailboxState = Type.Object({
+  emailAddress: Type.String(),
+  status: MailboxStatus,
+  historyId: Type.Union([Type.String(), Type.Null()]),
+  pendingHistoryId: Type.Union([Type.String(), Type.Null()]),
+  watch: Type.Object({ expiration: Type.Union([Type.String(), Type.Null()]) }),
+  lastNotificationAt: Type.Union([Type.String(), Type.Null()]),
+  lastSyncAt: Type.Union([Type.String(), Type.Null()]),
+  counters: MailboxCounters,
+  lastError: Type.Union([Type.Object({ message: Type.String(), at: Type.String() }), Type.Null()]),
+});
+
+export const SyncSummary = Type.Object({
+  historyId: Type.String(),
+  counts: Type.Record(Type.String(), Type.Number()),
+  morePending: Type.Optional(Type.Boolean()),
+});
+
+export const ResyncBody = Type.Object({ startHistoryId: Type.Optional(HistoryId) }, { additionalProperties: false });
+
+export const ListMailboxesQuery = Type.Object(
+  {
+    status: Type.Optional(MailboxStatus),
+    emailAddress: Type.Optional(EmailAddress),
+    pageSize: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    pageToken: Type.Optional(Type.String({ maxLength: 4096, description: 'nextPageToken of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export type ListMailboxesQuery = Static<typeof ListMailboxesQuery>;
+
+export const MailboxSummary = Type.Object({
+  emailAddress: Type.String(),
+  workflowId: Type.String(),
+  runId: Type.String(),
+  status: Type.Union([Type.String(), Type.Null()], { description: 'GmailSyncStatus search attribute.' }),
+  executionStatus: Type.String({ description: 'Temporal execution status, for example RUNNING or COMPLETED.' }),
+  startTime: Type.Union([Type.String(), Type.Null()]),
+  closeTime: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ListMailboxesResponse = Type.Object({
+  mailboxes: Type.Array(MailboxSummary),
+  nextPageToken: Type.Union([Type.String(), Type.Null()]),
+});

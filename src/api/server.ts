@@ -1,0 +1,166 @@
+/**
+ * Builds the Fastify server of gmail-sync: the Pub/Sub push endpoint, the
+ * management API, health, readiness and metrics, the OpenAPI document at
+ * /openapi.json and its UI at /docs, all from the same TypeBox schemas.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+
+import { ConfigError, type Config } from '../config';
+import type { IngestDeps } from '../ingest/ingest-notification';
+import type { Logger } from '../logger';
+import { createMetrics, type Metrics } from '../metrics/metrics';
+import { createErrorHandler } from './error-handler';
+import { ApiError, errorBody } from './errors';
+import { PushTokenVerifier } from './push-auth';
+import { healthRoutes } from './routes/health';
+import { mailboxRoutes, type MailboxDefaults, type ResolveMailboxAddress } from './routes/mailboxes';
+import { pushRoutes } from './routes/push';
+
+export type ApiConfig = Pick<
+  Config,
+  | 'apiToken'
+  | 'apiBodyLimitBytes'
+  | 'pushAudience'
+  | 'pushServiceAccount'
+  | 'pushCertsUrl'
+  | 'pushCertsCacheSeconds'
+  | 'signalTimeoutMs'
+  | 'temporalNamespace'
+  | 'taskQueue'
+>;
+
+export interface ApiServerOptions {
+  config: ApiConfig;
+  client: Client;
+  logger: Logger;
+  mailboxDefaults: MailboxDefaults;
+  resolveMailboxAddress: ResolveMailboxAddress;
+  /** Accepted `iss` values of push tokens; Google's by default. */
+  pushIssuers?: string[];
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  metrics: Metrics;
+  /** The signalling dependencies, shared with a pull subscriber in the same process. */
+  ingest: IngestDeps;
+  /** From now on pushes get 503 (Pub/Sub redelivers elsewhere) and /readyz reports not ready. */
+  startDraining(): void;
+}
+
+/** Settings the API cannot run without; push authentication has no off switch. */
+export function requireApiSettings(config: ApiConfig): { apiToken: string; pushAudience: string; pushServiceAccount: string } {
+  const problems: string[] = [];
+  if (config.pushAudience === undefined) {
+    problems.push('GMAIL_SYNC_PUSH_AUDIENCE is missing: set it to the audience of the push subscription\'s OIDC token, usually the push endpoint URL.');
+  }
+  if (config.pushServiceAccount === undefined) {
+    problems.push('GMAIL_SYNC_PUSH_SERVICE_ACCOUNT is missing: set it to the service account email that the push subscription authenticates as.');
+  }
+  if (config.apiToken === undefined) {
+    problems.push('GMAIL_SYNC_API_TOKEN is missing: set it to a random string of at least 16 characters, for example the output of `openssl rand -hex 32`.');
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return { apiToken: config.apiToken!, pushAudience: config.pushAudience!, pushServiceAccount: config.pushServiceAccount! };
+}
+
+export async function buildApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { config, client } = options;
+  const required = requireApiSettings(config);
+  const metrics = createMetrics();
+  const ingest: IngestDeps = { client, metrics, signalTimeoutMs: config.signalTimeoutMs };
+  let draining = false;
+  const isDraining = (): boolean => draining;
+
+  // 1. Fastify with pino, one child logger per request, and the body limit.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.apiBodyLimitBytes,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(createErrorHandler(client, config.apiBodyLimitBytes));
+  app.setNotFoundHandler((request, reply) => {
+    const error = ApiError.of('ROUTE_NOT_FOUND', { method: request.method, url: request.url.split('?')[0] });
+    request.log.info({ code: error.code }, 'request rejected');
+    return reply.status(404).send(errorBody(error));
+  });
+
+  // 2. The request id goes back in a header, so a caller can find the log lines of its request.
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  // 3. One log line and one counter per request: 5xx at error, 4xx at info.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.apiRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    const line = { method: request.method, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) {
+      request.log.error(line, 'request failed');
+    } else if (reply.statusCode >= 400) {
+      request.log.info(line, 'request rejected');
+    } else if (route === '/pubsub/push' || route === '/metrics' || route === '/healthz' || route === '/readyz') {
+      request.log.debug(line, 'request completed');
+    } else {
+      request.log.info(line, 'request completed');
+    }
+  });
+
+  // 4. OpenAPI from the route schemas, and its UI.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'gmail-sync', version: '0.1.0', description: 'Keeps Gmail mailboxes in sync through Gmail push notifications.' },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer', description: 'The value of GMAIL_SYNC_API_TOKEN.' },
+          pushOidcToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'OIDC token that Pub/Sub push sends.' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, (_request, reply) => reply.send(app.swagger()));
+
+  // 5. Routes, each group in its own encapsulated context.
+  const verifier = new PushTokenVerifier({
+    audience: required.pushAudience,
+    serviceAccountEmail: required.pushServiceAccount,
+    certsUrl: config.pushCertsUrl,
+    certsCacheSeconds: config.pushCertsCacheSeconds,
+    issuers: options.pushIssuers,
+  });
+  await app.register((scope, _options, done) => {
+    pushRoutes(scope, { verifier, ingest, certsUrl: config.pushCertsUrl, isDraining });
+    done();
+  });
+  await app.register((scope, _options, done) => {
+    mailboxRoutes(scope, {
+      client,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      apiToken: required.apiToken,
+      defaults: options.mailboxDefaults,
+      resolveMailboxAddress: options.resolveMailboxAddress,
+    });
+    done();
+  });
+  await app.register((scope, _options, done) => {
+    healthRoutes(scope, { client, metrics, isDraining });
+    done();
+  });
+
+  return {
+    app,
+    metrics,
+    ingest,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * The email address check shared by the push endpoint, the pull subscriber,
+ * the API's path and body schemas and the settings. It follows the usual
+ * HTML/ajv address grammar without quote characters, because an address also
+ * ends up inside a Temporal visibility query, where a quote would end the
+ * string literal.
+ */
+export const EMAIL_ADDRESS_PATTERN =
+  "^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+/** Maximum length of an address in characters (RFC 5321 path limit minus the brackets). */
+export const EMAIL_ADDRESS_MAX_LENGTH = 254;
+
+const EMAIL_ADDRESS = new RegExp(EMAIL_ADDRESS_PATTERN);
+
+export function isEmailAddress(value: string): boolean {
+  return value.length <= EMAIL_ADDRESS_MAX_LENGTH && EMAIL_ADDRESS.test(value);
+}

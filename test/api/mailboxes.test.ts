@@ -1,0 +1,344 @@
+import type { ApiServer } from '../../src/api/server';
+import { API_TOKEN, mailboxId, startApiHarness, TOPIC_NAME, type ApiHarness } from './helpers/api-harness';
+import { inputQuery } from './helpers/recording-mailbox-workflow';
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+
+describe('mailbox API', () => {
+  let harness: ApiHarness;
+  let api: ApiServer;
+
+  beforeAll(async () => {
+    harness = await startApiHarness();
+    api = await harness.startApi({
+      // Aliases resolve to the canonical address, as Gmail's getProfile does.
+      resolveMailboxAddress: (emailAddress) =>
+        Promise.resolve(emailAddress.toLowerCase() === 'alias@example.com' ? 'canonical@example.com' : emailAddress.toLowerCase()),
+    });
+  });
+
+  afterAll(async () => {
+    await harness?.teardown();
+  });
+
+  function start(body: object, headers: Record<string, string> = auth) {
+    return api.app.inject({ method: 'POST', url: '/v1/mailboxes', headers, payload: body });
+  }
+
+  describe('authentication', () => {
+    it('answers a request without a token with 401', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes' });
+
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({ code: 'API_TOKEN_MISSING' });
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+    });
+
+    it('answers a wrong token with 401', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: { authorization: 'Bearer wrong-token-0123456789' } });
+
+      expect(response.statusCode).toBe(401);
+      expect(response.json()).toMatchObject({ code: 'API_TOKEN_INVALID' });
+    });
+
+    it('never logs the API token', async () => {
+      await api.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: auth });
+      await api.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: { authorization: `Bearer ${API_TOKEN}x` } });
+
+      expect(harness.logText()).not.toContain(API_TOKEN);
+    });
+
+    it('counts rejected requests by route and status', async () => {
+      const metric = await api.metrics.registry.getSingleMetric('gmail_sync_http_requests_total')?.get();
+
+      expect(metric?.values).toContainEqual(
+        expect.objectContaining({ labels: { method: 'GET', route: '/v1/mailboxes', status: '401' }, value: expect.any(Number) as number }),
+      );
+    });
+  });
+
+  describe('start', () => {
+    it('answers 201 for a new mailbox and 200 when it already runs', async () => {
+      const first = await start({ emailAddress: 'start@example.com' });
+      const second = await start({ emailAddress: 'start@example.com' });
+
+      expect(first.statusCode).toBe(201);
+      expect(first.json()).toMatchObject({ emailAddress: 'start@example.com', workflowId: 'gmail-mailbox/start@example.com' });
+      expect(second.statusCode).toBe(200);
+      expect(second.json<{ runId: string }>().runId).toBe(first.json<{ runId: string }>().runId);
+    });
+
+    it('passes options and configured defaults to the workflow', async () => {
+      const response = await start({
+        emailAddress: 'options@example.com',
+        labelIds: ['INBOX'],
+        labelFilterBehavior: 'include',
+        includeLabelEvents: true,
+        backfillDays: 3,
+      });
+
+      expect(response.statusCode).toBe(201);
+      const input = await harness.env.client.workflow.getHandle(mailboxId('options@example.com')).query(inputQuery);
+      expect(input).toEqual({
+        emailAddress: 'options@example.com',
+        watch: { topicName: TOPIC_NAME, labelIds: ['INBOX'], labelFilterBehavior: 'include' },
+        credential: { provider: 'sandbox' },
+        delivery: { includeLabelEvents: true },
+        backfillDays: 3,
+      });
+    });
+
+    it('keys an alias by the address getProfile returns', async () => {
+      const response = await start({ emailAddress: 'Alias@Example.com' });
+
+      expect(response.statusCode).toBe(201);
+      expect(response.json()).toMatchObject({ emailAddress: 'canonical@example.com', workflowId: 'gmail-mailbox/canonical@example.com' });
+    });
+
+    it('answers an address that is not an address with 400', async () => {
+      const response = await start({ emailAddress: 'not-an-address' });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS' });
+      expect(response.json<{ message: string }>().message).toContain('"not-an-address" is not an email address');
+    });
+
+    it('answers an unknown option with 400 naming it', async () => {
+      const response = await start({ emailAddress: 'x@example.com', labelFilterBehavior: 'sometimes' });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain('labelFilterBehavior');
+    });
+
+    it('answers invalid JSON with 400', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: '{"emailAddress":',
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_JSON' });
+    });
+
+    it('answers a failing getProfile with 502', async () => {
+      const failing = await harness.startApi({ resolveMailboxAddress: () => Promise.reject(new Error('invalid_grant')) });
+
+      const response = await failing.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: auth, payload: { emailAddress: 'revoked@example.com' } });
+
+      expect(response.statusCode).toBe(502);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_ADDRESS_UNRESOLVED' });
+      expect(response.json<{ message: string }>().message).toContain('invalid_grant');
+    });
+
+    it('answers a missing topic without a default with 400', async () => {
+      const noTopic = await harness.startApi({ mailboxDefaults: { credential: { provider: 'sandbox' } } });
+
+      const response = await noTopic.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: auth, payload: { emailAddress: 'topicless@example.com' } });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'WATCH_TOPIC_MISSING' });
+    });
+  });
+
+  describe('state, sync, resync and stop', () => {
+    beforeAll(async () => {
+      await start({ emailAddress: 'state@example.com' });
+    });
+
+    it('returns the state of a running mailbox', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/State@Example.com', headers: auth });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ emailAddress: 'state@example.com', status: 'watching', historyId: '100', counters: { notifications: 0 } });
+    });
+
+    it('answers an unknown mailbox with 404 naming it', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/nobody@example.com', headers: auth });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_NOT_FOUND' });
+      expect(response.json<{ message: string }>().message).toContain('nobody@example.com');
+    });
+
+    it('answers an address in the path that is not an address with 400', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/not-an-address', headers: auth });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS' });
+    });
+
+    it('syncs now', async () => {
+      const response = await api.app.inject({ method: 'POST', url: '/v1/mailboxes/state@example.com/sync', headers: auth });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({ historyId: '100', counts: { messagesAdded: 0 } });
+    });
+
+    it('resyncs from a historyId', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes/state@example.com/resync',
+        headers: auth,
+        payload: { startHistoryId: '18446744073709551615' },
+      });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({ historyId: '18446744073709551615' });
+    });
+
+    it('resyncs fully without a body', async () => {
+      const response = await api.app.inject({ method: 'POST', url: '/v1/mailboxes/state@example.com/resync', headers: auth });
+
+      expect(response.statusCode).toBe(200);
+    });
+
+    it('answers a resync the workflow rejects with 400 and its reason', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes/state@example.com/resync',
+        headers: auth,
+        payload: { startHistoryId: '0' },
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_REQUEST_REJECTED' });
+      expect(response.json<{ message: string }>().message).toContain('startHistoryId 0');
+    });
+
+    it('answers a resync with a historyId that is not a number with 400', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes/state@example.com/resync',
+        headers: auth,
+        payload: { startHistoryId: '12abc' },
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+    });
+
+    it('stops, returns the final state, and keeps returning it', async () => {
+      const stopped = await api.app.inject({ method: 'DELETE', url: '/v1/mailboxes/state@example.com', headers: auth });
+      const again = await api.app.inject({ method: 'DELETE', url: '/v1/mailboxes/state@example.com', headers: auth });
+      const state = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/state@example.com', headers: auth });
+
+      expect(stopped.statusCode).toBe(200);
+      expect(stopped.json()).toMatchObject({ status: 'stopped', counters: { syncs: 1 } });
+      expect(again.statusCode).toBe(200);
+      expect(state.statusCode).toBe(200);
+      expect(state.json()).toMatchObject({ status: 'stopped' });
+    });
+
+    it('answers a sync of a stopped mailbox with 409', async () => {
+      const response = await api.app.inject({ method: 'POST', url: '/v1/mailboxes/state@example.com/sync', headers: auth });
+
+      expect(response.statusCode).toBe(409);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_STOPPED' });
+    });
+
+    it('answers a stop of an unknown mailbox with 404', async () => {
+      const response = await api.app.inject({ method: 'DELETE', url: '/v1/mailboxes/ghost@example.com', headers: auth });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_NOT_FOUND' });
+    });
+  });
+
+  describe('list', () => {
+    it('pages through mailboxes from visibility', async () => {
+      for (const emailAddress of ['list-1@example.com', 'list-2@example.com', 'list-3@example.com']) {
+        await start({ emailAddress });
+      }
+
+      const seen = new Set<string>();
+      let pageToken: string | null = null;
+      let pages = 0;
+      // Visibility is eventually consistent; poll until all three show, without a time limit of our own.
+      for (let attempt = 0; attempt < 50 && seen.size < 3; attempt++) {
+        seen.clear();
+        pages = 0;
+        do {
+          const query: string = `pageSize=2&status=watching${pageToken ? `&pageToken=${pageToken}` : ''}`;
+          const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes?${query}`, headers: auth });
+          expect(response.statusCode).toBe(200);
+          const page = response.json<{ mailboxes: { emailAddress: string }[]; nextPageToken: string | null }>();
+          page.mailboxes.filter((m) => m.emailAddress.startsWith('list-')).forEach((m) => seen.add(m.emailAddress));
+          pageToken = page.nextPageToken;
+          pages += 1;
+        } while (pageToken !== null);
+        if (seen.size < 3) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+
+      expect([...seen].sort()).toEqual(['list-1@example.com', 'list-2@example.com', 'list-3@example.com']);
+      expect(pages).toBeGreaterThan(1);
+    });
+
+    it('filters by address', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes?emailAddress=list-2@example.com', headers: auth });
+
+      expect(response.statusCode).toBe(200);
+      const page = response.json<{ mailboxes: { emailAddress: string; executionStatus: string }[] }>();
+      expect(page.mailboxes.map((m) => m.emailAddress)).toEqual(['list-2@example.com']);
+      expect(page.mailboxes[0].executionStatus).toBe('RUNNING');
+    });
+
+    it('answers a page token it did not issue with 400', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes?pageToken=%%%', headers: auth });
+
+      expect(response.statusCode).toBe(400);
+    });
+  });
+
+  describe('operations routes', () => {
+    it('serves the OpenAPI document with every route', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/openapi.json' });
+
+      expect(response.statusCode).toBe(200);
+      const document = response.json<{ openapi: string; paths: Record<string, unknown> }>();
+      expect(document.openapi).toMatch(/^3\./);
+      expect(Object.keys(document.paths).sort()).toEqual(
+        [
+          '/healthz',
+          '/metrics',
+          '/pubsub/push',
+          '/readyz',
+          '/v1/mailboxes',
+          '/v1/mailboxes/{emailAddress}',
+          '/v1/mailboxes/{emailAddress}/reauthorize',
+          '/v1/mailboxes/{emailAddress}/resync',
+          '/v1/mailboxes/{emailAddress}/sync',
+        ].sort(),
+      );
+    });
+
+    it('serves the docs UI', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/docs/' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toContain('text/html');
+    });
+
+    it('answers /healthz and /readyz over a real socket', async () => {
+      const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
+
+      const health = await fetch(`${address}/healthz`);
+      const ready = await fetch(`${address}/readyz`);
+
+      expect(health.status).toBe(200);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', temporal: 'reachable', draining: false });
+    });
+
+    it('answers an unknown route with 404 from the catalogue', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v2/nothing' });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+    });
+  });
+});
