@@ -76,7 +76,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   clock.setFrozen(options.frozenClock ?? false);
   const signingKey = state ? SigningKey.fromPem(state.signingKeyPem) : SigningKey.generate();
   const core = new SandboxCore(clock, signingKey, logger, {
-    ...state?.pushConfig,
     ...options.push,
     ...defined({ endpoint: options.pushEndpoint, audience: options.pushAudience, serviceAccountEmail: options.pushServiceAccountEmail }),
   });

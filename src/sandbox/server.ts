@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
 import type { SandboxControls } from './controls';
@@ -13,7 +13,8 @@ export function buildSandboxServer(core: SandboxCore, controls: SandboxControls,
   const app = Fastify({
     // The project's pino and Fastify's bundled pino types differ only in version.
     loggerInstance: logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Tests and benchmarks send thousands of requests; per-request lines would drown the useful ones.
+    logController: new LogController({ disableRequestLogging: true }),
     // Gmail ids and addresses are short; a large body is a client bug.
     bodyLimit: 1024 * 1024,
     // Fastify's defaults strip unknown fields and coerce types; the sandbox

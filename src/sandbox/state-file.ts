@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 
 import type { AccessTokenGrant } from './auth/token-store';
 import type { MailboxData } from './mailbox-data';
-import type { PushConfig } from './push/push-config';
 
 /**
  * State that `npm run dev` keeps across restarts, so that a restarted session
@@ -18,7 +17,6 @@ export interface SandboxState {
   mailboxes: MailboxData[];
   accessTokens: [string, AccessTokenGrant][];
   topicsWithoutPublishRights: string[];
-  pushConfig?: Partial<PushConfig>;
 }
 
 /** Reads the state file; returns undefined when it does not exist yet. */

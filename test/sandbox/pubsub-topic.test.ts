@@ -34,6 +34,10 @@ describe('Gmail sandbox publishing to the Pub/Sub fake', () => {
     });
     await subscription.close();
     await pubsub.close();
+    // The subscriber can receive the message before the publish call returns to the sandbox.
+    while (sandbox.notifications('pull@example.com')[0].state === 'pending') {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
 
     expect(received.data).toBe(`{"emailAddress":"pull@example.com","historyId":${delivered.historyId}}`);
     expect(sandbox.notifications('pull@example.com')[0]).toMatchObject({ state: 'published-to-topic', messageId: received.id });
