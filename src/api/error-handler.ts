@@ -7,6 +7,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import {
+  ServiceError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -38,13 +39,20 @@ export function grpcCode(error: unknown): number | undefined {
   return undefined;
 }
 
-/** Returns true for failures that mean Temporal was unreachable or timed out. */
+/**
+ * Returns true for failures that mean Temporal was unreachable or timed out. A
+ * ServiceError without a gRPC status failed in the transport, for example on
+ * a closed channel.
+ */
 export function isTemporalUnavailable(error: unknown): boolean {
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     return true;
   }
   const code = grpcCode(error);
-  return code !== undefined && TRANSIENT_GRPC_CODES.has(code);
+  if (code === undefined) {
+    return error instanceof ServiceError;
+  }
+  return TRANSIENT_GRPC_CODES.has(code);
 }
 
 function describe(error: unknown): string {

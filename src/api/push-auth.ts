@@ -1,9 +1,9 @@
 /**
  * Verification of the OIDC token that Pub/Sub puts in every push request
  * (`Authorization: Bearer <JWT>`). google-auth-library checks the RS256
- * signature against the configured certificates and the iat/exp window
- * (with its five-minute clock skew); this module then requires the issuer,
- * the audience, the signer email and `email_verified`. Missing or malformed
+ * signature against the configured certificates and the iat/exp window,
+ * with its five-minute clock skew. This module then checks the issuer, the
+ * audience, the signer email and `email_verified`. Missing or malformed
  * tokens, unknown keys, bad signatures and expired tokens get 401; genuine
  * tokens that are not meant for this endpoint get 403.
  */

@@ -6,7 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import { ConfigError, type Config } from '../config';
 import type { IngestDeps } from '../ingest/ingest-notification';
@@ -80,7 +80,8 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   // 1. Fastify with pino, one child logger per request, and the body limit.
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The onResponse hook below logs each request once, at a level that follows its status.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.apiBodyLimitBytes,
     return503OnClosing: true,
   });

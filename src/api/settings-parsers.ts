@@ -1,6 +1,6 @@
 /**
  * Parsers for the API and ingest settings. Like the shared parsers, each
- * returns the value or throws an Error that says what is allowed.
+ * returns the value or throws an Error whose message states what is allowed.
  */
 import { isEmailAddress } from '../ingest/email-address';
 

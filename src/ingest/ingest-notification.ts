@@ -1,10 +1,10 @@
 /**
- * The one code path from a decoded Pub/Sub message to the mailbox workflow,
- * shared by the push endpoint and the pull subscriber so that both follow
- * the same rules: a message that can never be processed is recorded as a dead
- * letter and acknowledged; one for an address without a running mailbox is
- * counted and acknowledged; a signal that Temporal accepted is acknowledged;
- * a Temporal failure is thrown so that Pub/Sub redelivers.
+ * The one code path from a decoded Pub/Sub message to the mailbox workflow.
+ * The push endpoint and the pull subscriber share it, so both follow the same
+ * rules. A message that can never be processed is recorded as a dead letter
+ * and acknowledged. A message for an address without a running mailbox is
+ * counted and acknowledged, and so is one whose signal Temporal accepted. A
+ * Temporal failure is thrown, so that Pub/Sub redelivers the message.
  */
 import type { Client } from '@temporalio/client';
 

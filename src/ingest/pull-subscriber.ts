@@ -1,10 +1,10 @@
 /**
  * The pull alternative to the push endpoint, for deployments without a
  * public HTTPS endpoint. It receives through StreamingPull with flow control
- * and applies the push endpoint's rules through the same ingest code: ack
- * after Temporal accepted the signal (or the address has no mailbox), ack and
- * record a message that can never be processed, nack on a Temporal failure so
- * that Pub/Sub redelivers.
+ * and applies the push endpoint's rules through the same ingest code. It acks
+ * after Temporal accepted the signal or when the address has no mailbox, acks
+ * and records a message that can never be processed, and nacks on a Temporal
+ * failure, so that Pub/Sub redelivers.
  */
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 

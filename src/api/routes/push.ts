@@ -1,10 +1,10 @@
 /**
  * `POST /pubsub/push`, the Pub/Sub push endpoint. Pub/Sub counts 102, 200,
- * 201, 202 and 204 as an ack and redelivers on anything else, so the statuses
- * follow one rule: 401/403 for tokens, 413/415/400 for requests that are not
- * a push, 204 for every push that was handled or can never be handled (a dead
- * letter, or an address without a mailbox), and 503 when Temporal did not
- * accept the signal or the server is draining.
+ * 201, 202 and 204 as an ack and redelivers on any other status. So tokens get
+ * 401 or 403, and requests that are not a push get 413, 415 or 400. Every
+ * push that was handled or can never be handled (a dead letter, or an address
+ * without a mailbox) gets 204. A signal that Temporal did not accept, or a
+ * server that is draining, gets 503.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';

@@ -1,8 +1,8 @@
 /**
- * Builds the world for API tests once per file: a real Temporal dev server on
- * a free port, a worker running the recording mailboxWorkflow on a random
- * task queue, a local OIDC issuer, and the API server with its logs captured
- * as parsed JSON lines.
+ * Builds the world for API tests once per file. It starts a real Temporal dev
+ * server on a free port, a worker running the recording mailboxWorkflow on a
+ * random task queue, and a local OIDC issuer. API servers built from it log
+ * into `logs` as parsed JSON lines.
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -35,6 +35,8 @@ export interface ApiHarness {
   /** All captured log output as text, for checks that a secret never appears. */
   logText(): string;
   startApi(overrides?: Partial<ApiServerOptions>, client?: Client): Promise<ApiServer>;
+  /** Stops the Temporal dev server while API servers keep their connection. */
+  stopTemporal(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -79,6 +81,13 @@ export async function startApiHarness(options: { worker?: boolean } = {}): Promi
   const logs: LogLine[] = [];
   const raw: string[] = [];
   const servers: ApiServer[] = [];
+  let temporalStopped = false;
+  const stopTemporal = async (): Promise<void> => {
+    if (!temporalStopped) {
+      temporalStopped = true;
+      await env.teardown();
+    }
+  };
 
   return {
     env,
@@ -99,12 +108,13 @@ export async function startApiHarness(options: { worker?: boolean } = {}): Promi
       servers.push(server);
       return server;
     },
+    stopTemporal,
     async teardown() {
       await Promise.all(servers.map((server) => server.app.close()));
       worker?.shutdown();
       await running;
       await issuer.close();
-      await env.teardown();
+      await stopTemporal();
     },
   };
 }

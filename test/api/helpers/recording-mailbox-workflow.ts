@@ -1,6 +1,6 @@
 /**
  * A stand-in `mailboxWorkflow` for endpoint tests: it records every notify
- * signal and answers the product's state query and updates, so that the
+ * signal and handles the product's state query and updates, so that the
  * tests check what the API and the ingest code send to Temporal, not what the
  * real workflow does with it. It runs on a test task queue only.
  */
