@@ -1,13 +1,23 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 
 import type { Config } from './config';
-import * as activities from '../activities';
+import { createActivities, type Delivery } from '../activities';
+import { createGmailProvider, createSandboxGmailProvider, type GmailProvider } from './gmail';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   config: Config;
+  /** Gmail clients for the activities; defaults to the sandbox at `gmailSandboxUrl` for `sandbox` credentials. */
+  gmail?: GmailProvider;
+  /** Delivery target of synced changes; defaults to a RecordingDelivery. */
+  delivery?: Delivery;
   /** Overrides the product activities, for tests that replace one with a failing version. */
   activities?: object;
+}
+
+/** Builds the Gmail provider of a worker without an explicit one, which sends `sandbox` credentials to the configured sandbox. */
+export function defaultGmailProvider(config: Pick<Config, 'gmailSandboxUrl'>): GmailProvider {
+  return createGmailProvider({ sandbox: createSandboxGmailProvider(config.gmailSandboxUrl) });
 }
 
 /**
@@ -17,12 +27,19 @@ export interface WorkerOptions {
  * time, and then `run()` resolves.
  */
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  const { config } = options;
+  const activities =
+    options.activities ?? createActivities({ gmail: options.gmail ?? defaultGmailProvider(config), delivery: options.delivery });
+
   return Worker.create({
     connection: options.connection,
-    namespace: options.config.temporalNamespace,
-    taskQueue: options.config.taskQueue,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: options.activities ?? activities,
-    shutdownGraceTime: `${options.config.shutdownGraceSeconds}s`,
+    activities,
+    maxConcurrentActivityTaskExecutions: config.activityConcurrency,
+    maxConcurrentLocalActivityExecutions: config.localActivityConcurrency,
+    maxTaskQueueActivitiesPerSecond: config.activitiesPerSecond,
+    shutdownGraceTime: `${config.shutdownGraceSeconds}s`,
   });
 }

@@ -1,2 +1,2 @@
 /** The workflows that gmail-sync workers run. */
-export {};
+export { mailboxWorkflow } from './mailbox/workflow';

@@ -46,6 +46,33 @@ export interface TimingOptions {
   followUpBackoffMs?: number;
 }
 
+/**
+ * The mailbox's timers as epoch milliseconds of workflow time, carried across
+ * continue-as-new with the rest of the state.
+ */
+export interface MailboxSchedule {
+  /** `watching`: next renewal; `polling`: next watch retry. */
+  renewAt: number | null;
+  /** `watching`: next quiet-period check; `polling`: next poll. */
+  checkAt: number | null;
+  /** Current quiet period; doubles after each check up to the cap, and resets on a notification. */
+  quietDelayMs: number;
+  /** When the one follow-up sync for a target that history has not reached yet runs. */
+  followUpAt: number | null;
+  /** Whether the follow-up for the current target was already spent. */
+  followUpUsed: boolean;
+}
+
+/** Everything a mailbox carries into its next run on continue-as-new. */
+export interface CarriedMailboxState {
+  state: MailboxState;
+  schedule: MailboxSchedule;
+  /** Sync from the cursor as soon as possible (set by reauthorized and by unserved requests). */
+  syncWanted: boolean;
+  /** Workflow time when the mailbox first started, the lower bound of a full resync without an earlier sync. */
+  startedAt: number;
+}
+
 export interface MailboxWorkflowInput {
   /** Address as Gmail's getProfile returns it, lower-cased. */
   emailAddress: string;
@@ -55,6 +82,10 @@ export interface MailboxWorkflowInput {
   timing?: TimingOptions;
   /** Runs the full-resync path once at start over this many days. */
   backfillDays?: number;
+  /** History length at which the workflow continues as new even without the server's suggestion; default 5000. */
+  maxHistoryEvents?: number;
+  /** Set by continue-as-new only; a new mailbox starts without it. */
+  carried?: CarriedMailboxState;
 }
 
 /** The `notify` signal's payload, normalised by the ingest code. */

@@ -1,0 +1,66 @@
+import { callGmail } from '../src/gmail/errors';
+import type { GmailProvider } from '../src/gmail/provider';
+import type { MailboxActivities, MailboxRef, ResolveMailboxResult, WatchMailboxInput, WatchMailboxResult } from '../workflows/mailbox/activity-types';
+import { RecordingDelivery, type Delivery } from './delivery';
+import { fullResync } from './full-resync';
+import { syncHistory } from './sync-history';
+
+export interface ActivityDependencies {
+  gmail: GmailProvider;
+  /** Defaults to a RecordingDelivery. */
+  delivery?: Delivery;
+}
+
+/**
+ * Builds mailboxWorkflow's activities over one Gmail provider and one
+ * delivery. Each activity is idempotent: watch and stop can repeat, and a
+ * repeated sync delivers the same changes again with the same delivery ids.
+ */
+export function createActivities(dependencies: ActivityDependencies): MailboxActivities {
+  const { gmail } = dependencies;
+  const delivery = dependencies.delivery ?? new RecordingDelivery();
+
+  return {
+    watchMailbox: (input) => watchMailbox(gmail, input),
+    syncHistory: (input) => syncHistory(gmail, delivery, input),
+    fullResync: (input) => fullResync(gmail, delivery, input),
+    stopWatch: (input) => stopWatch(gmail, input),
+    resolveMailbox: (input) => resolveMailbox(gmail, input),
+  };
+}
+
+/** users.watch with labelFilterBehavior (never the deprecated labelFilterAction). */
+async function watchMailbox(provider: GmailProvider, input: WatchMailboxInput): Promise<WatchMailboxResult> {
+  const gmail = provider.client(input.emailAddress, input.credential);
+  const hasLabels = input.watch.labelIds !== undefined && input.watch.labelIds.length > 0;
+  const response = await callGmail('watch', () =>
+    gmail.users.watch({
+      userId: 'me',
+      requestBody: {
+        topicName: input.watch.topicName,
+        labelIds: hasLabels ? input.watch.labelIds : undefined,
+        labelFilterBehavior: hasLabels ? (input.watch.labelFilterBehavior ?? 'include') : undefined,
+      },
+    }),
+  );
+  const { historyId, expiration } = response.data;
+  if (!historyId || !expiration || !/^\d+$/.test(expiration)) {
+    throw new Error(`Gmail watch returned historyId ${String(historyId)} and expiration ${String(expiration)} for ${input.emailAddress}; expected decimal strings.`);
+  }
+  return { historyId, expiration };
+}
+
+async function stopWatch(provider: GmailProvider, input: MailboxRef): Promise<void> {
+  const gmail = provider.client(input.emailAddress, input.credential);
+  await callGmail('stop', () => gmail.users.stop({ userId: 'me' }));
+}
+
+async function resolveMailbox(provider: GmailProvider, input: MailboxRef): Promise<ResolveMailboxResult> {
+  const gmail = provider.client(input.emailAddress, input.credential);
+  const profile = await callGmail('getProfile', () => gmail.users.getProfile({ userId: 'me' }));
+  const { emailAddress, historyId } = profile.data;
+  if (!emailAddress || !historyId) {
+    throw new Error(`Gmail getProfile returned emailAddress ${String(emailAddress)} and historyId ${String(historyId)}; expected both.`);
+  }
+  return { emailAddress: emailAddress.toLowerCase(), historyId };
+}
