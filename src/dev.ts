@@ -1,10 +1,14 @@
 /**
  * `npm run dev`: the whole job on one machine with embedded defaults. It
- * starts (or reuses) a Temporal dev server and runs the worker until Ctrl-C.
+ * starts (or reuses) a Temporal dev server, the worker, the Gmail sandbox and
+ * the API, with the sandbox pushing to the API, and runs until Ctrl-C.
  */
+import { devApiConfig, devApiToken, devBanner, startDevSandbox } from './api/dev-support';
+import { runApi } from './api/run-api';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { provisionTemporalCli } from './provision/temporal-cli';
+import type { Sandbox } from './sandbox';
 import { connectWorker } from './temporal/connection';
 import { startDevServer } from './temporal/dev-server';
 import { createWorker } from './worker';
@@ -17,18 +21,32 @@ async function main(): Promise<void> {
   const cli = await provisionTemporalCli();
   const server = await startDevServer(config, cli, logger);
 
-  // 2. Worker on the gmail-sync task queue.
+  // 2. The Gmail sandbox, pushing to the API, when mailboxes use sandbox credentials.
+  const apiUrl = `http://${config.apiHost}:${config.apiPort}`;
+  let sandbox: Sandbox | undefined;
+  if (config.credentialProvider === 'sandbox') {
+    sandbox = await startDevSandbox(config, apiUrl, logger);
+  }
+
+  // 3. Worker on the gmail-sync task queue.
   const connection = await connectWorker(config);
-  const worker = await createWorker({ connection, config });
+  const worker = await createWorker({ connection, config: sandbox ? { ...config, gmailSandboxUrl: sandbox.url } : config });
 
-  logger.info(
-    { temporal: server.address, ui: server.uiUrl ?? 'the UI of the reused server', taskQueue: config.taskQueue },
-    'gmail-sync dev is running; press Ctrl-C to stop',
+  // 4. API, trusting the sandbox's push signing key in this mode only.
+  const { token, file: tokenFile } = devApiToken(config);
+  const api = await runApi(devApiConfig(config, token, sandbox), logger);
+  process.once('SIGINT', () => api.server.startDraining());
+  process.once('SIGTERM', () => api.server.startDraining());
+
+  logger.info({ api: api.url, sandbox: sandbox?.url ?? null, temporal: server.address, taskQueue: config.taskQueue }, 'gmail-sync dev is running; press Ctrl-C to stop');
+  process.stdout.write(
+    devBanner({ apiUrl: api.url, sandboxUrl: sandbox?.url, uiUrl: server.uiUrl ?? '(reused server; open its own UI)', temporal: server.address, token, tokenFile }),
   );
-  process.stdout.write(`\n  Temporal UI: ${server.uiUrl ?? '(reused server; open its own UI)'}\n  Temporal:    ${server.address}\n\n`);
 
-  // 3. Ctrl-C: Temporal's runtime drains the worker, then the dev server stops.
+  // 5. Ctrl-C: Temporal's runtime drains the worker; then the API, the sandbox and the dev server stop.
   await worker.run();
+  await api.close();
+  await sandbox?.stop();
   await connection.close();
   await server.stop();
   logger.info('gmail-sync dev stopped');

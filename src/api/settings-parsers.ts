@@ -36,6 +36,18 @@ export function parseSubscriptionName(raw: string): string {
   return value;
 }
 
+/** Parses a Pub/Sub topic name, `projects/{project}/topics/{topic}`. */
+export function parseTopicName(raw: string): string {
+  const value = raw.trim();
+  if (!/^projects\/[^/\s]+\/topics\/[^/\s]+$/.test(value)) {
+    throw new Error('a topic name of the form projects/{project}/topics/{topic}');
+  }
+  return value;
+}
+
+/** Credential providers a mailbox can name; `sandbox` is the local Gmail sandbox. */
+export const CREDENTIAL_PROVIDERS = ['sandbox', 'google'] as const;
+
 /** Parses an API token: at least 16 characters without whitespace. */
 export function parseApiToken(raw: string): string {
   if (!/^\S{16,}$/.test(raw)) {

@@ -13,7 +13,8 @@ type OptionalKey =
   | 'apiToken'
   | 'pushAudience'
   | 'pushServiceAccount'
-  | 'pullSubscription';
+  | 'pullSubscription'
+  | 'watchTopic';
 
 /** Every setting, parsed. */
 export type Config = {

@@ -1,5 +1,5 @@
 import { parseBoolean, parseHostPort, parseInteger, parseOneOf, parsePort, parseString } from './parsers';
-import { parseApiToken, parseEmailAddress, parseHttpUrl, parseSubscriptionName } from '../api/settings-parsers';
+import { CREDENTIAL_PROVIDERS, parseApiToken, parseEmailAddress, parseHttpUrl, parseSubscriptionName, parseTopicName } from '../api/settings-parsers';
 
 /**
  * One environment setting: its variable, default, unit and meaning. This table
@@ -153,6 +153,18 @@ export const settings = {
     defaultValue: '100',
     unit: 'messages',
     parse: parseInteger(1, 10000),
+  }),
+  watchTopic: setting({
+    name: 'GMAIL_SYNC_WATCH_TOPIC',
+    description:
+      'Pub/Sub topic, projects/{project}/topics/{topic}, that started mailboxes watch when the start request names none; unset means every start request must name one.',
+    parse: parseTopicName,
+  }),
+  credentialProvider: setting({
+    name: 'GMAIL_SYNC_CREDENTIAL_PROVIDER',
+    description: `Credential provider of started mailboxes when the start request names none, one of ${CREDENTIAL_PROVIDERS.join(', ')}.`,
+    defaultValue: 'sandbox',
+    parse: parseOneOf(CREDENTIAL_PROVIDERS),
   }),
 
   // Mailbox workflow worker and its Gmail activities.
