@@ -46,7 +46,7 @@ export async function startDevSandbox(config: Config, apiUrl: string, logger: Lo
     pushEndpoint,
     pushAudience: config.pushAudience ?? pushEndpoint,
     pushServiceAccountEmail: config.pushServiceAccount ?? DEV_PUSH_SERVICE_ACCOUNT,
-    stateFile: dataPath(config, 'sandbox-state.json'),
+    stateFile: dataPath(config, 'gmail-sandbox.json'),
     logger: logger.child({ component: 'sandbox' }),
   });
 }
