@@ -276,6 +276,20 @@ describe('mailboxWorkflow', () => {
     });
   });
 
+  it('backfills recent messages at start', async () => {
+    const run = await newMailboxRun(world, { backfillDays: 1 });
+    world.sandbox.createMailbox({ emailAddress: run.emailAddress });
+    const earlier = [world.sandbox.deliverMessage(run.emailAddress), world.sandbox.deliverMessage(run.emailAddress)];
+    await run.worker.runUntil(async () => {
+      const handle = await startRun(world, run);
+      const state = await waitForState(handle, (current) => current.counters.fullResyncs === 1);
+
+      expect(state.historyId).toBe(world.sandbox.getMailbox(run.emailAddress).historyId);
+      expect(run.delivery.messageIds(run.emailAddress).sort()).toEqual(earlier.map((message) => message.id).sort());
+      await handle.executeUpdate(stopUpdate);
+    });
+  });
+
   it('answers syncNow and rejects an invalid resync', async () => {
     const run = await newMailboxRun(world);
     await run.worker.runUntil(async () => {

@@ -1,0 +1,126 @@
+/**
+ * Records mailboxWorkflow histories of the failure paths as replay fixtures:
+ * watch forbidden then recovered, revoked credentials then reauthorized,
+ * expired history with a full resync, updates, a failing users.stop, and
+ * continue-as-new. The happy-path fixtures come from the benchmark.
+ *
+ *   npx tsx test/replay/record-histories.ts
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+import { notifySignal, reauthorizedSignal, resyncUpdate, stopUpdate, syncNowUpdate } from '../../workflows/mailbox/messages';
+import {
+  createMailboxWorld,
+  destroyMailboxWorld,
+  newMailboxRun,
+  skipTime,
+  startRun,
+  waitForState,
+  type MailboxRun,
+  type MailboxWorld,
+} from '../workflows/mailbox-harness';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+type Scenario = (world: MailboxWorld, run: MailboxRun, handle: WorkflowHandle) => Promise<void>;
+
+const scenarios: Record<string, { prepare?: (world: MailboxWorld, run: MailboxRun) => void; play: Scenario }> = {
+  'watch-forbidden': {
+    prepare: (world, run) => world.sandbox.setTopicPublishRights(run.topicName, false),
+    play: async (world, run, handle) => {
+      await waitForState(handle, (state) => state.status === 'polling');
+      world.sandbox.deliverMessage(run.emailAddress);
+      await skipTime(world, 5 * MINUTE);
+      world.sandbox.setTopicPublishRights(run.topicName, true);
+      await skipTime(world, HOUR);
+      await waitForState(handle, (state) => state.status === 'watching');
+    },
+  },
+  'needs-reauth': {
+    play: async (world, run, handle) => {
+      world.sandbox.updateMailbox(run.emailAddress, { invalidGrant: true, rejectAccessTokens: true });
+      const message = world.sandbox.deliverMessage(run.emailAddress);
+      await handle.signal(notifySignal, { historyId: message.historyId });
+      await waitForState(handle, (state) => state.status === 'needs-reauth');
+      world.sandbox.updateMailbox(run.emailAddress, { invalidGrant: false, rejectAccessTokens: false });
+      await handle.signal(reauthorizedSignal);
+      await waitForState(handle, (state) => state.historyId === message.historyId);
+    },
+  },
+  'full-resync': {
+    play: async (world, run, handle) => {
+      world.sandbox.deliverMessage(run.emailAddress);
+      world.sandbox.updateMailbox(run.emailAddress, { historyRetentionMs: MINUTE });
+      world.sandbox.advanceClock(HOUR);
+      const message = world.sandbox.deliverMessage(run.emailAddress);
+      await handle.signal(notifySignal, { historyId: message.historyId });
+      await waitForState(handle, (state) => state.counters.fullResyncs === 1);
+    },
+  },
+  updates: {
+    play: async (world, run, handle) => {
+      const cursor = (await waitForState(handle, () => true)).historyId!;
+      world.sandbox.deliverMessage(run.emailAddress);
+      await handle.executeUpdate(syncNowUpdate);
+      await handle.executeUpdate(resyncUpdate, { args: [{ startHistoryId: cursor }] });
+      await handle.executeUpdate(resyncUpdate, { args: [{}] });
+    },
+  },
+  'stop-fails': {
+    play: async (world, run) => {
+      world.sandbox.updateMailbox(run.emailAddress, { invalidGrant: true, rejectAccessTokens: true });
+      return Promise.resolve();
+    },
+  },
+  'continue-as-new': {
+    prepare: (_world, run) => {
+      run.input.maxHistoryEvents = 1;
+    },
+    play: async (world, run, handle) => {
+      const message = world.sandbox.deliverMessage(run.emailAddress);
+      await handle.signal(notifySignal, { historyId: message.historyId });
+      // Queries to a continued run do not return on the test server, so wait on the delivery.
+      for (let attempt = 0; attempt < 400 && run.delivery.messageIds(run.emailAddress).length === 0; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+  },
+};
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  const world = await createMailboxWorld();
+  try {
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      const run = await newMailboxRun(world);
+      scenario.prepare?.(world, run);
+      const firstRunId = await run.worker.runUntil(async () => {
+        const handle = await startRun(world, run);
+        const runId = (await handle.describe()).runId;
+        await scenario.play(world, run, handle);
+        if (name !== 'continue-as-new') {
+          await handle.executeUpdate(stopUpdate);
+        }
+        return runId;
+      });
+      // The first run's history: for continue-as-new it ends in the continue-as-new event.
+      const history = await world.env.client.workflow.getHandle(`gmail-mailbox/${run.emailAddress}`, firstRunId).fetchHistory();
+      writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(history, null, 1));
+      process.stdout.write(`recorded ${name}: ${history.events?.length ?? 0} events\n`);
+    }
+  } finally {
+    await destroyMailboxWorld(world);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
