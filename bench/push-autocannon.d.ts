@@ -13,9 +13,11 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       overallRate?: number;
+      /** Worker threads that generate the load; `connections` is split among them. */
+      workers?: number;
       method?: string;
       headers?: Record<string, string>;
-      requests?: { setupRequest?: (request: Request) => Request }[];
+      requests?: (Request & { setupRequest?: (request: Request) => Request })[];
     }
 
     interface Histogram {

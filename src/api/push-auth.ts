@@ -15,6 +15,8 @@ export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.c
 /** A token whose key id is unknown refetches the certificates at most this often, in milliseconds. */
 const UNKNOWN_KEY_REFETCH_MS = 30_000;
 const CERTS_FETCH_TIMEOUT_MS = 5_000;
+/** Verified tokens kept so that a token Pub/Sub reuses is not verified again before it expires. */
+const VERIFIED_TOKENS_MAX = 1_000;
 
 export interface PushAuthOptions {
   audience: string;
@@ -90,6 +92,8 @@ export class PushTokenVerifier {
   private readonly issuers: string[];
   private cached: CachedCerts | undefined;
   private fetching: Promise<CachedCerts> | undefined;
+  /** Accepted tokens with their `exp` in milliseconds, oldest first. */
+  private readonly verified = new Map<string, { email: string; expiresAtMs: number }>();
 
   constructor(private readonly options: PushAuthOptions) {
     this.issuers = options.issuers ?? GOOGLE_ISSUERS;
@@ -110,6 +114,10 @@ export class PushTokenVerifier {
       return reject(401, 'token_malformed');
     }
     const token = match[1];
+    const known = this.verified.get(token);
+    if (known !== undefined && Date.now() < known.expiresAtMs) {
+      return { ok: true, email: known.email };
+    }
 
     // 2. Signature and expiry, against cached certificates; an unknown key refetches them once.
     const certs = await this.certificatesFor(header.kid);
@@ -137,7 +145,19 @@ export class PushTokenVerifier {
     if (payload.email_verified !== true && payload.email_verified !== 'true') {
       return reject(403, 'email_not_verified');
     }
+    this.remember(token, payload.email, Number(payload.exp) * 1000);
     return { ok: true, email: payload.email };
+  }
+
+  /** Keeps an accepted token until its `exp`, dropping the oldest entry when the cache is full. */
+  private remember(token: string, email: string, expiresAtMs: number): void {
+    if (this.verified.size >= VERIFIED_TOKENS_MAX) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) {
+        this.verified.delete(oldest);
+      }
+    }
+    this.verified.set(token, { email, expiresAtMs });
   }
 
   private async certificatesFor(kid: string): Promise<Record<string, string>> {

@@ -67,6 +67,24 @@ describe('PushTokenVerifier', () => {
     expect(issuer.fetches() - before).toBe(1);
   });
 
+  it('rejects a cached token once it expires', async () => {
+    const header = `Bearer ${issuer.sign({ exp: Math.floor(Date.now() / 1000) + 60 })}`;
+    expect((await verifier.verify(header)).ok).toBe(true);
+    // Only Date moves: past exp and google-auth-library's five-minute clock skew.
+    jest.useFakeTimers({
+      now: Date.now() + 61_000 + 300_000 + 1_000,
+      doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance', 'hrtime'],
+    });
+
+    try {
+      const result = await verifier.verify(header);
+
+      expect(result).toEqual({ ok: false, status: 401, reason: 'token_expired' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('refetches the certificates for a rotated key', async () => {
     expect((await verifier.verify(`Bearer ${issuer.sign()}`)).ok).toBe(true);
     issuer.addKey('rotated-kid');
