@@ -108,6 +108,17 @@ export async function skipTime(world: MailboxWorld, ms: number): Promise<void> {
   await world.env.sleep(ms);
 }
 
+/**
+ * Moves the sandbox clock up to Temporal's time when it lags behind, for tests
+ * that compare message dates with workflow time after earlier tests skipped it.
+ */
+export async function alignSandboxClock(world: MailboxWorld): Promise<void> {
+  const lag = (await world.env.currentTimeMs()) - world.sandbox.getClock().now;
+  if (lag > 0) {
+    world.sandbox.advanceClock(lag);
+  }
+}
+
 /** Sandbox call counts of one mailbox, by Gmail method. */
 export function gmailCalls(world: MailboxWorld, emailAddress: string): Record<string, number> {
   return world.sandbox.getCounters(emailAddress).calls as Record<string, number>;

@@ -5,6 +5,7 @@ import { startMailbox } from '../../src/temporal/mailbox-client';
 import { notifySignal, reauthorizedSignal, resyncUpdate, stopUpdate, syncNowUpdate } from '../../workflows/mailbox/messages';
 import { mailboxWorkflowId, type MailboxState } from '../../workflows/mailbox/types';
 import {
+  alignSandboxClock,
   createMailboxWorld,
   destroyMailboxWorld,
   gmailCalls,
@@ -278,6 +279,7 @@ describe('mailboxWorkflow', () => {
 
   it('backfills recent messages at start', async () => {
     const run = await newMailboxRun(world, { backfillDays: 1 });
+    await alignSandboxClock(world);
     world.sandbox.createMailbox({ emailAddress: run.emailAddress });
     const earlier = [world.sandbox.deliverMessage(run.emailAddress), world.sandbox.deliverMessage(run.emailAddress)];
     await run.worker.runUntil(async () => {
