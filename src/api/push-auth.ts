@@ -5,7 +5,8 @@
  * with its five-minute clock skew. This module then checks the issuer, the
  * audience, the signer email and `email_verified`. Missing or malformed
  * tokens, unknown keys, bad signatures and expired tokens get 401; genuine
- * tokens that are not meant for this endpoint get 403.
+ * tokens that are not meant for this endpoint get 403. An accepted token is
+ * kept until its `exp`, because Pub/Sub sends one token with many pushes.
  */
 import { OAuth2Client } from 'google-auth-library';
 
