@@ -101,7 +101,14 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.apiRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    const line = { method: request.method, route, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    const emailAddress = (request.params as { emailAddress?: unknown } | undefined)?.emailAddress;
+    const line = {
+      method: request.method,
+      route,
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+      ...(typeof emailAddress === 'string' ? { emailAddress: emailAddress.toLowerCase() } : {}),
+    };
     if (reply.statusCode >= 500) {
       request.log.error(line, 'request failed');
     } else if (reply.statusCode >= 400) {

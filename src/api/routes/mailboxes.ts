@@ -55,6 +55,14 @@ export interface MailboxRouteOptions {
   resolveMailboxAddress: ResolveMailboxAddress;
 }
 
+/**
+ * Deadlines of Temporal calls, in milliseconds, so that an unreachable
+ * Temporal gets 503 instead of a hanging request. Updates wait for the
+ * workflow to run them (a sync pages history.list), so they get longer.
+ */
+const READ_DEADLINE_MS = 10_000;
+const UPDATE_DEADLINE_MS = 60_000;
+
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
 const security = [{ apiToken: [] }];
 
@@ -80,6 +88,7 @@ function buildWorkflowInput(body: StartMailboxBody, emailAddress: string, defaul
 export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOptions): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { client } = options;
+  const within = <T>(ms: number, call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + ms, call);
   app.addHook('onRequest', requireApiToken(options.apiToken));
 
   app.post(
@@ -109,7 +118,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
 
       // 2. Start the workflow, or find the running one.
       const input = buildWorkflowInput(request.body, emailAddress, options.defaults);
-      const result = await startMailbox(client, options.taskQueue, input);
+      const result = await within(READ_DEADLINE_MS, () => startMailbox(client, options.taskQueue, input));
       request.log.info({ emailAddress, workflowId: result.workflowId, runId: result.runId, started: result.started }, 'mailbox start requested');
       return reply
         .status(result.started ? 201 : 200)
@@ -128,7 +137,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         response: { 200: ListMailboxesResponse, ...errors },
       },
     },
-    async (request) => listMailboxes(client, options.namespace, request.query),
+    async (request) => within(READ_DEADLINE_MS, () => listMailboxes(client, options.namespace, request.query)),
   );
 
   app.get(
@@ -144,7 +153,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
     },
     async (request) => {
       const emailAddress = request.params.emailAddress.toLowerCase();
-      const state = await getMailboxState(client, emailAddress);
+      const state = await within(READ_DEADLINE_MS, () => getMailboxState(client, emailAddress));
       if (state === undefined) {
         throw ApiError.of('MAILBOX_NOT_FOUND', { emailAddress });
       }
@@ -166,10 +175,10 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
     async (request) => {
       const emailAddress = request.params.emailAddress.toLowerCase();
       try {
-        return await stopMailbox(client, emailAddress);
+        return await within(UPDATE_DEADLINE_MS, () => stopMailbox(client, emailAddress));
       } catch (error) {
         // Stopping twice returns the final state again.
-        const state = await getMailboxState(client, emailAddress).catch(() => undefined);
+        const state = await within(READ_DEADLINE_MS, () => getMailboxState(client, emailAddress)).catch(() => undefined);
         if (state?.status === 'stopped') {
           return state;
         }
@@ -189,7 +198,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         response: { 200: SyncSummary, ...errors },
       },
     },
-    async (request) => syncMailbox(client, request.params.emailAddress.toLowerCase()),
+    async (request) => within(UPDATE_DEADLINE_MS, () => syncMailbox(client, request.params.emailAddress.toLowerCase())),
   );
 
   app.post(
@@ -209,7 +218,8 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         done();
       },
     },
-    async (request) => resyncMailbox(client, request.params.emailAddress.toLowerCase(), withoutUndefined({ ...request.body })),
+    async (request) =>
+      within(UPDATE_DEADLINE_MS, () => resyncMailbox(client, request.params.emailAddress.toLowerCase(), withoutUndefined({ ...request.body }))),
   );
 
   app.post(
@@ -225,7 +235,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
     },
     async (request, reply) => {
       const emailAddress = request.params.emailAddress.toLowerCase();
-      await reauthorizeMailbox(client, emailAddress);
+      await within(READ_DEADLINE_MS, () => reauthorizeMailbox(client, emailAddress));
       return reply.status(202).send({ emailAddress, workflowId: mailboxWorkflowId(emailAddress) });
     },
   );
