@@ -26,7 +26,7 @@ describe('mailbox API', () => {
   }
 
   describe('authentication', () => {
-    it('answers a request without a token with 401', async () => {
+    it('rejects a request without a token with 401', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes' });
 
       expect(response.statusCode).toBe(401);
@@ -34,7 +34,7 @@ describe('mailbox API', () => {
       expect(response.headers['www-authenticate']).toBe('Bearer');
     });
 
-    it('answers a wrong token with 401', async () => {
+    it('rejects a wrong token with 401', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: { authorization: 'Bearer wrong-token-0123456789' } });
 
       expect(response.statusCode).toBe(401);
@@ -58,7 +58,7 @@ describe('mailbox API', () => {
   });
 
   describe('start', () => {
-    it('answers 201 for a new mailbox and 200 when it already runs', async () => {
+    it('returns 201, then 200 when running', async () => {
       const first = await start({ emailAddress: 'start@example.com' });
       const second = await start({ emailAddress: 'start@example.com' });
 
@@ -95,7 +95,7 @@ describe('mailbox API', () => {
       expect(response.json()).toMatchObject({ emailAddress: 'canonical@example.com', workflowId: 'gmail-mailbox/canonical@example.com' });
     });
 
-    it('answers an address that is not an address with 400', async () => {
+    it('rejects an address that is not an address with 400', async () => {
       const response = await start({ emailAddress: 'not-an-address' });
 
       expect(response.statusCode).toBe(400);
@@ -103,7 +103,7 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('"not-an-address" is not an email address');
     });
 
-    it('answers an unknown option with 400 naming it', async () => {
+    it('rejects an unknown option with 400 naming it', async () => {
       const response = await start({ emailAddress: 'x@example.com', labelFilterBehavior: 'sometimes' });
 
       expect(response.statusCode).toBe(400);
@@ -111,7 +111,7 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('labelFilterBehavior');
     });
 
-    it('answers invalid JSON with 400', async () => {
+    it('rejects invalid JSON with 400', async () => {
       const response = await api.app.inject({
         method: 'POST',
         url: '/v1/mailboxes',
@@ -123,7 +123,7 @@ describe('mailbox API', () => {
       expect(response.json()).toMatchObject({ code: 'INVALID_JSON' });
     });
 
-    it('answers a failing getProfile with 502', async () => {
+    it('returns 502 when getProfile fails', async () => {
       const failing = await harness.startApi({ resolveMailboxAddress: () => Promise.reject(new Error('invalid_grant')) });
 
       const response = await failing.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: auth, payload: { emailAddress: 'revoked@example.com' } });
@@ -133,7 +133,7 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('invalid_grant');
     });
 
-    it('answers a missing topic without a default with 400', async () => {
+    it('rejects a missing topic without a default with 400', async () => {
       const noTopic = await harness.startApi({ mailboxDefaults: { credential: { provider: 'sandbox' } } });
 
       const response = await noTopic.app.inject({ method: 'POST', url: '/v1/mailboxes', headers: auth, payload: { emailAddress: 'topicless@example.com' } });
@@ -155,7 +155,7 @@ describe('mailbox API', () => {
       expect(response.json()).toMatchObject({ emailAddress: 'state@example.com', status: 'watching', historyId: '100', counters: { notifications: 0 } });
     });
 
-    it('answers an unknown mailbox with 404 naming it', async () => {
+    it('rejects an unknown mailbox with 404 naming it', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/nobody@example.com', headers: auth });
 
       expect(response.statusCode).toBe(404);
@@ -163,7 +163,7 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('nobody@example.com');
     });
 
-    it('answers an address in the path that is not an address with 400', async () => {
+    it('rejects an address in the path that is not an address with 400', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/not-an-address', headers: auth });
 
       expect(response.statusCode).toBe(400);
@@ -195,7 +195,7 @@ describe('mailbox API', () => {
       expect(response.statusCode).toBe(200);
     });
 
-    it('answers a resync the workflow rejects with 400 and its reason', async () => {
+    it('rejects a resync the workflow rejects with 400 and its reason', async () => {
       const response = await api.app.inject({
         method: 'POST',
         url: '/v1/mailboxes/state@example.com/resync',
@@ -208,7 +208,7 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('startHistoryId 0');
     });
 
-    it('answers a resync with a historyId that is not a number with 400', async () => {
+    it('rejects a resync with a historyId that is not a number with 400', async () => {
       const response = await api.app.inject({
         method: 'POST',
         url: '/v1/mailboxes/state@example.com/resync',
@@ -232,14 +232,14 @@ describe('mailbox API', () => {
       expect(state.json()).toMatchObject({ status: 'stopped' });
     });
 
-    it('answers a sync of a stopped mailbox with 409', async () => {
+    it('rejects a sync of a stopped mailbox with 409', async () => {
       const response = await api.app.inject({ method: 'POST', url: '/v1/mailboxes/state@example.com/sync', headers: auth });
 
       expect(response.statusCode).toBe(409);
       expect(response.json()).toMatchObject({ code: 'MAILBOX_STOPPED' });
     });
 
-    it('answers a stop of an unknown mailbox with 404', async () => {
+    it('rejects a stop of an unknown mailbox with 404', async () => {
       const response = await api.app.inject({ method: 'DELETE', url: '/v1/mailboxes/ghost@example.com', headers: auth });
 
       expect(response.statusCode).toBe(404);
@@ -256,7 +256,7 @@ describe('mailbox API', () => {
       const seen = new Set<string>();
       let pageToken: string | null = null;
       let pages = 0;
-      // Visibility is eventually consistent; poll until all three show, without a time limit of our own.
+      // Visibility is eventually consistent, so poll up to 50 times until all three show.
       for (let attempt = 0; attempt < 50 && seen.size < 3; attempt++) {
         seen.clear();
         pages = 0;
@@ -287,7 +287,7 @@ describe('mailbox API', () => {
       expect(page.mailboxes[0].executionStatus).toBe('RUNNING');
     });
 
-    it('answers a page token it did not issue with 400', async () => {
+    it('rejects a page token it did not issue with 400', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes?pageToken=%%%', headers: auth });
 
       expect(response.statusCode).toBe(400);
@@ -323,7 +323,7 @@ describe('mailbox API', () => {
       expect(response.headers['content-type']).toContain('text/html');
     });
 
-    it('answers /healthz and /readyz over a real socket', async () => {
+    it('serves /healthz and /readyz over a socket', async () => {
       const address = await api.app.listen({ port: 0, host: '127.0.0.1' });
 
       const health = await fetch(`${address}/healthz`);
@@ -334,7 +334,7 @@ describe('mailbox API', () => {
       expect(await ready.json()).toEqual({ status: 'ready', temporal: 'reachable', draining: false });
     });
 
-    it('answers an unknown route with 404 from the catalogue', async () => {
+    it('rejects an unknown route with 404 from the catalogue', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v2/nothing' });
 
       expect(response.statusCode).toBe(404);

@@ -154,7 +154,7 @@ describe('POST /pubsub/push', () => {
       body: unknown;
     }[];
 
-    it.each(cases.map((entry) => [entry.name, entry] as const))('answers %s with its listed status and signals nothing', async (_name, entry) => {
+    it.each(cases.map((entry) => [entry.name, entry] as const))('returns the listed status for %s', async (_name, entry) => {
       const before = (await notifications('a@example.com')).length;
 
       const response = await push(JSON.stringify(entry.body));
@@ -174,7 +174,7 @@ describe('POST /pubsub/push', () => {
 
     const valid = (): string => envelope(gmailData('{"emailAddress":"alice@example.com","historyId":"999999"}'));
 
-    it('answers a non-JSON body with 400', async () => {
+    it('rejects a non-JSON body with 400', async () => {
       const response = await expectNoSignal(() => push('this is not json'));
 
       expect(response.statusCode).toBe(400);
@@ -182,27 +182,27 @@ describe('POST /pubsub/push', () => {
       expect(response.json<{ message: string }>().message).toContain('not JSON');
     });
 
-    it('answers JSON without message with 400', async () => {
+    it('rejects JSON without message with 400', async () => {
       const response = await expectNoSignal(() => push('{"subscription":"projects/p/subscriptions/s"}'));
 
       expect(response.statusCode).toBe(400);
       expect(response.json<{ message: string }>().message).toContain('"message" is missing');
     });
 
-    it('answers a message without data with 400', async () => {
+    it('rejects a message without data with 400', async () => {
       const response = await expectNoSignal(() => push('{"message":{"messageId":"1"}}'));
 
       expect(response.statusCode).toBe(400);
       expect(response.json<{ message: string }>().message).toContain('"message.data" is missing');
     });
 
-    it('answers a JSON array with 400', async () => {
+    it('rejects a JSON array with 400', async () => {
       const response = await expectNoSignal(() => push('[]'));
 
       expect(response.statusCode).toBe(400);
     });
 
-    it('answers a wrong content type with 415', async () => {
+    it('rejects a wrong content type with 415', async () => {
       const response = await expectNoSignal(() => push(valid(), { contentType: 'text/plain' }));
 
       expect(response.statusCode).toBe(415);
@@ -210,7 +210,7 @@ describe('POST /pubsub/push', () => {
       expect(await counter('gmail_sync_pushes_total', { outcome: 'unsupported_media_type' })).toBeGreaterThanOrEqual(1);
     });
 
-    it('answers a 10 MB body with 413', async () => {
+    it('rejects a 10 MB body with 413', async () => {
       const big = envelope('A'.repeat(10 * 1024 * 1024));
 
       const response = await expectNoSignal(() => push(big));
@@ -258,7 +258,7 @@ describe('POST /pubsub/push', () => {
       ['a wrong-audience token', () => harness.issuer.sign({ aud: 'https://elsewhere.example.com' }), 403, 'PUSH_TOKEN_FORBIDDEN', 'forbidden', 'wrong_audience'],
       ['a wrong-email token', () => harness.issuer.sign({ email: 'other@example.iam.gserviceaccount.com' }), 403, 'PUSH_TOKEN_FORBIDDEN', 'forbidden', 'wrong_email'],
       ['an unverified-email token', () => harness.issuer.sign({ email_verified: false }), 403, 'PUSH_TOKEN_FORBIDDEN', 'forbidden', 'email_not_verified'],
-    ])('answers %s with its status', async (_name, token, status, code, outcome, reason) => {
+    ])('rejects %s', async (_name, token, status, code, outcome, reason) => {
       const tokenValue = token();
       const before = await counter('gmail_sync_pushes_total', { outcome });
 

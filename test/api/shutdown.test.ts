@@ -53,7 +53,7 @@ describe('API shutdown and Temporal outages', () => {
     await harness?.teardown();
   });
 
-  it('answers pushes with 503 while draining', async () => {
+  it('returns 503 to pushes while draining', async () => {
     const api = await harness.startApi();
     api.startDraining();
 
@@ -75,7 +75,7 @@ describe('API shutdown and Temporal outages', () => {
     await expect(fetch(`${address}/healthz`)).rejects.toThrow();
   });
 
-  it('answers 503 once Temporal stops', async () => {
+  it('returns 503 once Temporal stops', async () => {
     // The API keeps its own connection, as a separate process would, while the server goes away.
     const connection = await Connection.connect({ address: harness.env.address });
     const api = await harness.startApi({}, new Client({ connection }));
