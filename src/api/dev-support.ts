@@ -52,9 +52,9 @@ export async function startDevSandbox(config: Config, apiUrl: string, logger: Lo
 }
 
 /**
- * The API configuration under `npm run dev`: the generated token, the
+ * Builds the API configuration under `npm run dev`: the generated token, the
  * sandbox's push identity, and its certificates in place of Google's. Push
- * authentication stays on; only the key it trusts differs.
+ * authentication stays on, and only the key it trusts differs.
  */
 export function devApiConfig(config: Config, token: string, sandbox: Sandbox | undefined): Config {
   const apiUrl = `http://${config.apiHost}:${config.apiPort}`;

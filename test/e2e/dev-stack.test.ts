@@ -35,7 +35,7 @@ async function eventually(check: () => Promise<boolean>, attempts = 600): Promis
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('condition not reached after polling');
+  throw new Error(`condition not met after ${attempts} polls 100 ms apart`);
 }
 
 describe('dev stack end to end', () => {

@@ -21,7 +21,7 @@ async function eventually(check: () => Promise<boolean>, attempts = 100): Promis
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('condition not reached after polling');
+  throw new Error(`condition not met after ${attempts} polls 100 ms apart`);
 }
 
 async function counterValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
