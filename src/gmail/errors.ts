@@ -20,14 +20,17 @@ interface HttpErrorShape {
 
 /**
  * Maps a Gmail or OAuth error to the ApplicationFailure the workflow acts on.
- * Errors without an HTTP status (connection refused, timeouts) are returned
- * unchanged, so Temporal retries them as ordinary failures.
+ * Errors without an HTTP status (connection refused, timeouts) become a
+ * retryable `GmailRequestFailed`. Every failure drops the original error's
+ * request and response, because gaxios keeps the Authorization header there
+ * and the worker logs failed activities.
  */
-export function toGmailFailure(error: unknown, method: GmailMethod): unknown {
+export function toGmailFailure(error: unknown, method: GmailMethod): ApplicationFailure {
   const httpError = error as HttpErrorShape;
   const status = httpError.response?.status ?? httpError.status;
   if (typeof status !== 'number') {
-    return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return failure(GmailFailureType.GmailRequestFailed, `Gmail ${method} request failed: ${message}`, error);
   }
   const data = httpError.response?.data;
   const reason = googleErrorReason(data);
@@ -63,7 +66,7 @@ export async function callGmail<T>(method: GmailMethod, call: () => Promise<T>):
   }
 }
 
-const RETRYABLE: ReadonlySet<string> = new Set([GmailFailureType.RateLimited, GmailFailureType.GmailUnavailable]);
+const RETRYABLE: ReadonlySet<string> = new Set([GmailFailureType.RateLimited, GmailFailureType.GmailUnavailable, GmailFailureType.GmailRequestFailed]);
 
 function failure(type: GmailFailureType, message: string, cause: unknown, nextRetryDelayMs?: number): ApplicationFailure {
   return ApplicationFailure.create({

@@ -31,6 +31,8 @@ export function createSandboxGmailProvider(baseUrl: string): GmailProvider {
           transporterOptions: { fetchImplementation: fetch },
           // A 401 refreshes the token and retries once, so a 401 that reaches
           // the error mapper has persisted after a refresh.
+          // NOTE: google-auth-library 11 does the same on 403 (requestAsync
+          // treats 401 and 403 alike), so every 403 reaches Gmail twice.
           forceRefreshOnFailure: true,
         });
         auth.setCredentials({ refresh_token: `${SANDBOX_REFRESH_PREFIX}${subject}` });

@@ -59,6 +59,15 @@ describe('Gmail error mapper', () => {
 
     expect(unavailable.type).toBe('GmailUnavailable');
     expect(unavailable.nonRetryable).toBe(false);
+
+    // A rate-limit 403 on watch is a rate limit, not missing publish rights.
+    // The auth client refreshes and retries once on 403, hence two failures.
+    sandbox.addFault({ method: 'watch', emailAddress, status: 403, count: 2 });
+    const limited = await failureOf(
+      callGmail('watch', () => gmail.users.watch({ userId: 'me', requestBody: { topicName: 'projects/gmail-sync-test/topics/limited' } })),
+    );
+    expect(limited.type).toBe('RateLimited');
+    expect(limited.nonRetryable).toBe(false);
   });
 
   it('maps invalid_grant to AuthRevoked', async () => {
@@ -101,6 +110,18 @@ describe('Gmail error mapper', () => {
 
     expect(failure.type).toBe('InvalidRequest');
     expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('maps a refused connection to a retryable failure', async () => {
+    const closed = await startSandbox({ port: 0 });
+    const url = closed.url;
+    await closed.stop();
+    const gmail = createSandboxGmailProvider(url).client(address(), { provider: 'sandbox' });
+    const failure = await failureOf(callGmail('getProfile', () => gmail.users.getProfile({ userId: 'me' })));
+
+    expect(failure.type).toBe('GmailRequestFailed');
+    expect(failure.nonRetryable).toBe(false);
+    expect(JSON.stringify(failure.cause)).not.toMatch(/Bearer|refresh_token/);
   });
 
   it('parses Retry-After as seconds or a date', () => {

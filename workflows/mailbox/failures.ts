@@ -9,6 +9,8 @@ export const GmailFailureType = {
   RateLimited: 'RateLimited',
   /** 5xx from Gmail; retryable. */
   GmailUnavailable: 'GmailUnavailable',
+  /** No HTTP answer at all (connection refused, reset or timed out); retryable. */
+  GmailRequestFailed: 'GmailRequestFailed',
   /** invalid_grant from the token endpoint, or a 401 that persisted after a token refresh. Not retryable. */
   AuthRevoked: 'AuthRevoked',
   /** users.watch answered 403 because Gmail may not publish to the topic. Not retryable. */

@@ -155,7 +155,7 @@ export class MailboxRunner {
     }
   }
 
-  /** After the server's suggestion: waits for handlers, and returns false when new work came in meanwhile. */
+  /** Waits for running handlers before continue-as-new; returns false when new work arrived meanwhile. */
   async drainForContinueAsNew(): Promise<boolean> {
     this.timer.cancel();
     await condition(() => this.stopRequested || this.hasRequests() || allHandlersFinished());
@@ -209,7 +209,7 @@ export class MailboxRunner {
     }
   }
 
-  /** First cursor from getProfile when the first watch failed. */
+  /** Reads the first cursor from getProfile when the first watch failed. */
   private async readProfile(): Promise<void> {
     try {
       const profile = await gmailCall.resolveMailbox(this.ref);
@@ -263,6 +263,11 @@ export class MailboxRunner {
     try {
       const summary = await longSync.fullResync({ ...this.ref, watch: this.input.watch, delivery: this.input.delivery, sinceMs });
       this.mailbox.fullResyncSucceeded(summary, Date.now());
+      if (summary.morePending) {
+        const message = `full resync reached its bound of ${summary.counts.delivered ?? 0} messages; the remaining messages since ${new Date(sinceMs).toISOString()} were not delivered`;
+        log.warn(message, { historyId: summary.historyId });
+        this.mailbox.recordError(message, Date.now());
+      }
       return { summary };
     } catch (error) {
       if (isCancellation(error)) {
