@@ -82,12 +82,13 @@ export function devBanner(options: { apiUrl: string; sandboxUrl?: string; uiUrl:
     '  Try it:',
     `    TOKEN=${token}`,
     `    curl -s -X POST ${apiUrl}/v1/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}'`,
+    '    sleep 3   # the first users.watch sets the cursor; a message that arrives before it is not delivered',
   ];
   if (sandboxUrl) {
     lines.push(
       `    curl -s -X POST ${sandboxUrl}/sandbox/mailboxes/user@example.com/messages -H 'content-type: application/json' -d '{"subject":"Hello from the sandbox"}'`,
     );
   }
-  lines.push(`    curl -s ${apiUrl}/v1/mailboxes/user@example.com -H "authorization: Bearer $TOKEN"`, '');
+  lines.push('    sleep 2', `    curl -s ${apiUrl}/v1/mailboxes/user@example.com -H "authorization: Bearer $TOKEN"`, '');
   return lines.join('\n');
 }
