@@ -7,6 +7,7 @@ import { devApiConfig, devApiToken, devBanner, startDevSandbox } from './api/dev
 import { runApi } from './api/run-api';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { installWorkerMetrics } from './metrics/worker-metrics';
 import { provisionTemporalCli } from './provision/temporal-cli';
 import type { Sandbox } from './sandbox';
 import { connectWorker } from './temporal/connection';
@@ -16,6 +17,7 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'gmail-sync-dev');
+  installWorkerMetrics(config);
 
   // 1. Temporal: reuse a running server or start the dev server with its SQLite file.
   const cli = await provisionTemporalCli();

@@ -4,12 +4,14 @@
  */
 import { loadConfig } from './config';
 import { createLogger } from './logger';
+import { installWorkerMetrics } from './metrics/worker-metrics';
 import { connectWorker } from './temporal/connection';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'gmail-sync-worker');
+  installWorkerMetrics(config);
   const connection = await connectWorker(config);
   const worker = await createWorker({ connection, config });
 

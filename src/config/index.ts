@@ -14,7 +14,8 @@ type OptionalKey =
   | 'pushAudience'
   | 'pushServiceAccount'
   | 'pullSubscription'
-  | 'watchTopic';
+  | 'watchTopic'
+  | 'workerMetricsAddress';
 
 /** Every setting, parsed. */
 export type Config = {

@@ -166,6 +166,12 @@ export const settings = {
     defaultValue: 'sandbox',
     parse: parseOneOf(CREDENTIAL_PROVIDERS),
   }),
+  workerMetricsAddress: setting({
+    name: 'GMAIL_SYNC_WORKER_METRICS_ADDRESS',
+    description:
+      "host:port where the worker serves the Temporal SDK's Prometheus metrics at /metrics; unset means not served. The API serves its own at /metrics on its port.",
+    parse: parseHostPort,
+  }),
 
   // Mailbox workflow worker and its Gmail activities.
   gmailSandboxUrl: setting({
