@@ -210,6 +210,14 @@ describe('POST /pubsub/push', () => {
       expect(await counter('gmail_sync_pushes_total', { outcome: 'unsupported_media_type' })).toBeGreaterThanOrEqual(1);
     });
 
+    it('rejects a missing content type with 415', async () => {
+      const response = await expectNoSignal(() =>
+        api.app.inject({ method: 'POST', url: '/pubsub/push', headers: { authorization: `Bearer ${harness.issuer.sign()}` }, payload: Buffer.from(valid()) }),
+      );
+
+      expect(response.statusCode).toBe(415);
+    });
+
     it('rejects a 10 MB body with 413', async () => {
       const big = envelope('A'.repeat(10 * 1024 * 1024));
 
