@@ -245,6 +245,26 @@ describe('mailboxWorkflow', () => {
     });
   });
 
+  it('stops while a sync runs', async () => {
+    const run = await newMailboxRun(world);
+    await run.worker.runUntil(async () => {
+      const handle = await startRun(world, run);
+      world.sandbox.addFault({ method: 'history.list', emailAddress: run.emailAddress, latencyMs: 2000, count: 1 });
+      const message = world.sandbox.deliverMessage(run.emailAddress);
+      await handle.signal(notifySignal, { historyId: message.historyId });
+      // A local activity keeps the workflow task open, so wait on the sandbox, not on a query.
+      while (listCalls(run.emailAddress) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+
+      const final = await handle.executeUpdate(stopUpdate);
+
+      expect(final.status).toBe('stopped');
+      expect(gmailCalls(world, run.emailAddress).stop).toBe(1);
+      expect(((await handle.result()) as MailboxState).status).toBe('stopped');
+    });
+  });
+
   it('stops and completes when users.stop fails', async () => {
     const run = await newMailboxRun(world);
     await run.worker.runUntil(async () => {

@@ -30,6 +30,8 @@ export const gmailCall = proxyLocalActivities<MailboxActivities>({
  * The usual sync: one history.list page (up to 500 records) and its
  * deliveries. Local activities cannot heartbeat, so a sync with more pages
  * returns `morePending` and `longSync` finishes it.
+ * NOTE: a local activity keeps the workflow task open, so a state query or
+ * an update sent during a quick sync is answered only after it.
  */
 export const quickSync = proxyLocalActivities<MailboxActivities>({
   startToCloseTimeout: '1 minute',
