@@ -1,35 +1,14 @@
 import { Pool, type PoolConfig } from 'pg';
 
-import type { EncryptedRow, RowStore } from './token-store';
+import { fromDatabaseRow, type DatabaseRow, type EncryptedRow, type RowStore } from './token-store';
 
-interface PostgresRow {
-  email_address: string;
-  key_id: string;
-  iv: Buffer;
-  ciphertext: Buffer;
-  tag: Buffer;
-  scope: string;
-  updated_at: Date;
-}
-
-function fromPostgres(row: PostgresRow): EncryptedRow {
-  return {
-    emailAddress: row.email_address,
-    keyId: row.key_id,
-    iv: row.iv,
-    ciphertext: row.ciphertext,
-    tag: row.tag,
-    scope: row.scope,
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
 
 /** Encrypted refresh tokens in PostgreSQL, for API and worker processes on separate hosts. */
-export class PostgresRowStore implements RowStore {
+export class DatabaseRowStore implements RowStore {
   private constructor(private readonly pool: Pool) {}
 
   /** Connects and creates the table when it is missing. */
-  static async open(config: PoolConfig): Promise<PostgresRowStore> {
+  static async open(config: PoolConfig): Promise<DatabaseRowStore> {
     const pool = new Pool({ max: 5, ...config });
     await pool.query(`CREATE TABLE IF NOT EXISTS gmail_sync_refresh_tokens (
       email_address TEXT PRIMARY KEY,
@@ -40,7 +19,7 @@ export class PostgresRowStore implements RowStore {
       scope TEXT NOT NULL,
       updated_at TIMESTAMPTZ NOT NULL
     )`);
-    return new PostgresRowStore(pool);
+    return new DatabaseRowStore(pool);
   }
 
   async upsert(row: EncryptedRow): Promise<void> {
@@ -54,8 +33,8 @@ export class PostgresRowStore implements RowStore {
   }
 
   async find(emailAddress: string): Promise<EncryptedRow | undefined> {
-    const result = await this.pool.query<PostgresRow>('SELECT * FROM gmail_sync_refresh_tokens WHERE email_address = $1', [emailAddress]);
-    return result.rows[0] && fromPostgres(result.rows[0]);
+    const result = await this.pool.query<DatabaseRow>('SELECT * FROM gmail_sync_refresh_tokens WHERE email_address = $1', [emailAddress]);
+    return result.rows[0] && fromDatabaseRow(result.rows[0]);
   }
 
   async remove(emailAddress: string): Promise<boolean> {
@@ -64,11 +43,11 @@ export class PostgresRowStore implements RowStore {
   }
 
   async listNotEncryptedWith(keyId: string, limit: number): Promise<EncryptedRow[]> {
-    const result = await this.pool.query<PostgresRow>(
+    const result = await this.pool.query<DatabaseRow>(
       'SELECT * FROM gmail_sync_refresh_tokens WHERE key_id <> $1 ORDER BY email_address LIMIT $2',
       [keyId, limit],
     );
-    return result.rows.map(fromPostgres);
+    return result.rows.map(fromDatabaseRow);
   }
 
   close(): Promise<void> {

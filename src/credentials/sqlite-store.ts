@@ -3,32 +3,11 @@ import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import type { EncryptedRow, RowStore } from './token-store';
+import { fromDatabaseRow, type DatabaseRow, type EncryptedRow, type RowStore } from './token-store';
 
-interface SqliteRow {
-  email_address: string;
-  key_id: string;
-  iv: Buffer;
-  ciphertext: Buffer;
-  tag: Buffer;
-  scope: string;
-  updated_at: string;
-}
-
-function fromSqlite(row: SqliteRow): EncryptedRow {
-  return {
-    emailAddress: row.email_address,
-    keyId: row.key_id,
-    iv: row.iv,
-    ciphertext: row.ciphertext,
-    tag: row.tag,
-    scope: row.scope,
-    updatedAt: row.updated_at,
-  };
-}
 
 /** Encrypted refresh tokens in an embedded SQLite file, for one host that runs the API and the worker together. */
-export class SqliteRowStore implements RowStore {
+export class DatabaseRowStore implements RowStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
@@ -63,8 +42,8 @@ export class SqliteRowStore implements RowStore {
   }
 
   find(emailAddress: string): Promise<EncryptedRow | undefined> {
-    const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE email_address = ?').get(emailAddress) as SqliteRow | undefined;
-    return Promise.resolve(row && fromSqlite(row));
+    const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE email_address = ?').get(emailAddress) as DatabaseRow | undefined;
+    return Promise.resolve(row && fromDatabaseRow(row));
   }
 
   remove(emailAddress: string): Promise<boolean> {
@@ -72,8 +51,8 @@ export class SqliteRowStore implements RowStore {
   }
 
   listNotEncryptedWith(keyId: string, limit: number): Promise<EncryptedRow[]> {
-    const rows = this.db.prepare('SELECT * FROM refresh_tokens WHERE key_id <> ? ORDER BY email_address LIMIT ?').all(keyId, limit) as SqliteRow[];
-    return Promise.resolve(rows.map(fromSqlite));
+    const rows = this.db.prepare('SELECT * FROM refresh_tokens WHERE key_id <> ? ORDER BY email_address LIMIT ?').all(keyId, limit) as DatabaseRow[];
+    return Promise.resolve(rows.map(fromDatabaseRow));
   }
 
   close(): Promise<void> {

@@ -14,6 +14,29 @@ export interface EncryptedRow extends EncryptedToken {
   updatedAt: string;
 }
 
+/** A row with the column names both databases use; PostgreSQL returns the timestamp as a Date. */
+export interface DatabaseRow {
+  email_address: string;
+  key_id: string;
+  iv: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+  scope: string;
+  updated_at: string | Date;
+}
+
+export function fromDatabaseRow(row: DatabaseRow): EncryptedRow {
+  return {
+    emailAddress: row.email_address,
+    keyId: row.key_id,
+    iv: row.iv,
+    ciphertext: row.ciphertext,
+    tag: row.tag,
+    scope: row.scope,
+    updatedAt: row.updated_at instanceof Date ? row.updated_at.toISOString() : row.updated_at,
+  };
+}
+
 /** Persistence for encrypted rows; the SQLite and PostgreSQL stores implement it. */
 export interface RowStore {
   upsert(row: EncryptedRow): Promise<void>;
