@@ -2,13 +2,12 @@ import { Pool, type PoolConfig } from 'pg';
 
 import { fromDatabaseRow, type DatabaseRow, type EncryptedRow, type RowStore } from './token-store';
 
-
 /** Encrypted refresh tokens in PostgreSQL, for API and worker processes on separate hosts. */
-export class DatabaseRowStore implements RowStore {
+export class PostgresRowStore implements RowStore {
   private constructor(private readonly pool: Pool) {}
 
   /** Connects and creates the table when it is missing. */
-  static async open(config: PoolConfig): Promise<DatabaseRowStore> {
+  static async open(config: PoolConfig): Promise<PostgresRowStore> {
     const pool = new Pool({ max: 5, ...config });
     await pool.query(`CREATE TABLE IF NOT EXISTS gmail_sync_refresh_tokens (
       email_address TEXT PRIMARY KEY,
@@ -19,7 +18,7 @@ export class DatabaseRowStore implements RowStore {
       scope TEXT NOT NULL,
       updated_at TIMESTAMPTZ NOT NULL
     )`);
-    return new DatabaseRowStore(pool);
+    return new PostgresRowStore(pool);
   }
 
   async upsert(row: EncryptedRow): Promise<void> {

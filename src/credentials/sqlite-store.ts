@@ -5,9 +5,8 @@ import Database from 'better-sqlite3';
 
 import { fromDatabaseRow, type DatabaseRow, type EncryptedRow, type RowStore } from './token-store';
 
-
 /** Encrypted refresh tokens in an embedded SQLite file, for one host that runs the API and the worker together. */
-export class DatabaseRowStore implements RowStore {
+export class SqliteRowStore implements RowStore {
   private readonly db: Database.Database;
 
   constructor(file: string) {
