@@ -6,54 +6,12 @@
  * info with the code.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import {
-  ServiceError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
+import { grpcCode, isTemporalUnavailable } from '../ingest/temporal-failure';
 import { getMailboxState } from '../temporal/mailbox-client';
 import { ApiError, errorBody } from './errors';
-
-/** gRPC codes that mean Temporal is unreachable, overloaded or slow; the caller may retry. */
-const TRANSIENT_GRPC_CODES = new Set<number>([
-  GrpcStatus.UNAVAILABLE,
-  GrpcStatus.DEADLINE_EXCEEDED,
-  GrpcStatus.CANCELLED,
-  GrpcStatus.RESOURCE_EXHAUSTED,
-  GrpcStatus.ABORTED,
-]);
-
-/** Finds a numeric gRPC status code on the error or along its cause chain. */
-export function grpcCode(error: unknown): number | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number') {
-      return code;
-    }
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/**
- * Returns true for failures that mean Temporal was unreachable or timed out. A
- * ServiceError without a gRPC status failed in the transport, for example on
- * a closed channel.
- */
-export function isTemporalUnavailable(error: unknown): boolean {
-  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return true;
-  }
-  const code = grpcCode(error);
-  if (code === undefined) {
-    return error instanceof ServiceError;
-  }
-  return TRANSIENT_GRPC_CODES.has(code);
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

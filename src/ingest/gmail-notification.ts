@@ -8,6 +8,7 @@
 import { isLosslessNumber, parse as parseLosslessJson } from 'lossless-json';
 
 import { isEmailAddress } from './email-address';
+import { checkHistoryId } from './history-id';
 
 /** Reason a message can never be processed, used as the `reason` label of the dead-letter counter. */
 export type DeadLetterReason =
@@ -16,7 +17,8 @@ export type DeadLetterReason =
   | 'invalid_json'
   | 'not_gmail_notification'
   | 'invalid_history_id'
-  | 'invalid_email_address';
+  | 'invalid_email_address'
+  | 'signal_rejected';
 
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'invalid_base64',
@@ -25,6 +27,7 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'not_gmail_notification',
   'invalid_history_id',
   'invalid_email_address',
+  'signal_rejected',
 ];
 
 export interface GmailNotification {
@@ -38,7 +41,6 @@ export type DecodeResult =
   | { ok: true; notification: GmailNotification }
   | { ok: false; reason: DeadLetterReason; detail: string };
 
-const UINT64_MAX = (1n << 64n) - 1n;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -66,9 +68,10 @@ export function decodeBase64Strict(text: string): Buffer | undefined {
 
 /**
  * Normalises a historyId given as a JSON string or number to a decimal
- * string, or returns undefined when it is not an unsigned 64-bit integer
- * written in plain digits (negative, fractional, exponent, above 2^64-1 or
- * with other characters).
+ * string, or returns undefined when it is not a historyId in the canonical
+ * form that checkHistoryId defines. A zero-padded string is rejected too, so
+ * the push path, the pull path and the management API accept the same
+ * values; Gmail itself never pads them.
  */
 export function normaliseHistoryId(value: unknown): string | undefined {
   let digits: string;
@@ -79,11 +82,8 @@ export function normaliseHistoryId(value: unknown): string | undefined {
   } else {
     return undefined;
   }
-  if (!/^[0-9]{1,64}$/.test(digits)) {
-    return undefined;
-  }
-  const id = BigInt(digits);
-  return id <= UINT64_MAX ? id.toString() : undefined;
+  const checked = checkHistoryId(digits);
+  return checked.ok ? checked.historyId : undefined;
 }
 
 function fail(reason: DeadLetterReason, detail: string): DecodeResult {

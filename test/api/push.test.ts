@@ -142,6 +142,18 @@ describe('POST /pubsub/push', () => {
       expect((await notifications('alice@example.com')).map((n) => n.historyId)).toContain('4218600');
     });
 
+    it('signals without an oversized messageId or a bad publishTime', async () => {
+      const body = JSON.stringify({
+        message: { data: gmailData('{"emailAddress":"alice@example.com","historyId":"4218700"}'), messageId: 'm'.repeat(129), publishTime: 'yesterday' },
+      });
+
+      const response = await push(body);
+
+      expect(response.statusCode).toBe(204);
+      expect(await notifications('alice@example.com')).toContainEqual({ historyId: '4218700' });
+      expect(harness.logText()).not.toContain('m'.repeat(129));
+    });
+
     it('counts signalled pushes', async () => {
       expect(await counter('gmail_sync_pushes_total', { outcome: 'signalled' })).toBeGreaterThanOrEqual(8);
     });
@@ -238,6 +250,8 @@ describe('POST /pubsub/push', () => {
       ['a historyId above 2^64-1', gmailData('{"emailAddress":"alice@example.com","historyId":18446744073709551616}'), 'invalid_history_id'],
       ['a historyId with trailing garbage', gmailData('{"emailAddress":"alice@example.com","historyId":"12abc"}'), 'invalid_history_id'],
       ['an emailAddress that is not an address', gmailData('{"emailAddress":"alice at example","historyId":"5"}'), 'invalid_email_address'],
+      ['a local part over 64 characters', gmailData(`{"emailAddress":"${'a'.repeat(65)}@example.com","historyId":"5"}`), 'invalid_email_address'],
+      ['a zero-padded historyId string', gmailData('{"emailAddress":"alice@example.com","historyId":"000123"}'), 'invalid_history_id'],
     ])('acknowledges %s as a dead letter', async (_name, data, reason) => {
       const messageId = `dead-${reason}-${Math.random()}`;
       const before = await counter('gmail_sync_dead_letters_total', { source: 'push', reason });

@@ -37,8 +37,9 @@ describe('normaliseHistoryId', () => {
     expect(normaliseHistoryId(parsed.historyId)).toBe('18446744073709551615');
   });
 
-  it('accepts a decimal string and drops leading zeros', () => {
-    expect(normaliseHistoryId('0001234')).toBe('1234');
+  it('accepts a decimal string and 0', () => {
+    expect(normaliseHistoryId('1234')).toBe('1234');
+    expect(normaliseHistoryId('0')).toBe('0');
   });
 
   it.each([
@@ -47,6 +48,7 @@ describe('normaliseHistoryId', () => {
     ['exponent', '1e5'],
     ['above 2^64-1', '18446744073709551616'],
     ['trailing garbage', '12abc'],
+    ['zero-padded', '0001234'],
     ['empty', ''],
     ['surrounding spaces', ' 12 '],
   ])('rejects a %s string', (_name, value) => {
@@ -91,11 +93,19 @@ describe('parseGmailNotification', () => {
     ['an emailAddress that is not an address', Buffer.from('{"emailAddress":"not an address","historyId":"7"}'), 'invalid_email_address'],
     ['an emailAddress that is a number', Buffer.from('{"emailAddress":7,"historyId":"7"}'), 'invalid_email_address'],
     ['a negative historyId', Buffer.from('{"emailAddress":"a@example.com","historyId":-5}'), 'invalid_history_id'],
+    ['a zero-padded historyId string', Buffer.from('{"emailAddress":"a@example.com","historyId":"000123"}'), 'invalid_history_id'],
+    ['a local part over 64 characters', Buffer.from(`{"emailAddress":"${'a'.repeat(65)}@example.com","historyId":"7"}`), 'invalid_email_address'],
   ])('rejects %s', (_name, data, reason) => {
     const result = parseGmailNotification(data);
 
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toBe(reason);
+  });
+
+  it('accepts a local part of 64 characters', () => {
+    const result = parseGmailNotification(Buffer.from(`{"emailAddress":"${'a'.repeat(64)}@example.com","historyId":"7"}`));
+
+    expect(result.ok).toBe(true);
   });
 
   it('does not quote the body in the failure detail', () => {

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 
-import { ingestNotification, TemporalUnavailableError, type IngestDeps } from '../../ingest/ingest-notification';
+import { ingestNotification, MESSAGE_ID_MAX_LENGTH, TemporalUnavailableError, type IngestDeps } from '../../ingest/ingest-notification';
 import type { IngestOutcome } from '../../metrics/metrics';
 import { ApiError } from '../errors';
 import { CertificatesUnavailableError, type PushTokenVerifier } from '../push-auth';
@@ -114,7 +114,7 @@ export function pushRoutes(app: FastifyInstance, options: PushRouteOptions): voi
       }
 
       // 4. Dead letter, no mailbox or signalled: 204. Temporal failing: 503, so Pub/Sub redelivers.
-      const log = request.log.child({ messageId: read.meta.messageId, format: read.format });
+      const log = request.log.child({ messageId: read.meta.messageId?.slice(0, MESSAGE_ID_MAX_LENGTH), format: read.format });
       try {
         const result = await ingestNotification(options.ingest, 'push', read.decoded, read.meta, log);
         outcomes.set(request, result.outcome);
