@@ -12,6 +12,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { grpcCode, isTemporalUnavailable } from '../ingest/temporal-failure';
 import { getMailboxState } from '../temporal/mailbox-client';
 import { ApiError, errorBody } from './errors';
+import { translateValidation } from './validation-errors';
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -20,21 +21,6 @@ function describe(error: unknown): string {
 function mailboxParam(request: FastifyRequest): string | undefined {
   const params = request.params as { emailAddress?: unknown } | undefined;
   return typeof params?.emailAddress === 'string' ? params.emailAddress.toLowerCase() : undefined;
-}
-
-/** Turns a Fastify validation error into INVALID_EMAIL_ADDRESS or INVALID_REQUEST. */
-function translateValidation(error: FastifyError, request: FastifyRequest): ApiError {
-  const first = error.validation?.[0];
-  const field = first?.instancePath.replace(/^\//, '').replace(/\//g, '.') ?? '';
-  if (field === 'emailAddress' && (error.validationContext === 'params' || error.validationContext === 'body')) {
-    const source = error.validationContext === 'params' ? request.params : request.body;
-    const value = (source as { emailAddress?: unknown } | undefined)?.emailAddress;
-    if (typeof value === 'string') {
-      return ApiError.of('INVALID_EMAIL_ADDRESS', { value });
-    }
-  }
-  const where = field === '' ? error.validationContext ?? 'request' : `${error.validationContext ?? 'request'}.${field}`;
-  return ApiError.of('INVALID_REQUEST', { problem: `${where} ${first?.message ?? 'is invalid'}` });
 }
 
 function translateFastifyError(error: FastifyError, request: FastifyRequest, bodyLimit: number): ApiError | undefined {
@@ -64,10 +50,11 @@ function translateFastifyError(error: FastifyError, request: FastifyRequest, bod
  * fails as "not found", so the handler reads the mailbox state to tell a
  * stopped mailbox from an unknown one.
  */
-async function translateTemporalError(error: unknown, request: FastifyRequest, client: Client): Promise<ApiError | undefined> {
+async function translateTemporalError(error: unknown, request: FastifyRequest, client: Client, readDeadlineMs: number): Promise<ApiError | undefined> {
   const emailAddress = mailboxParam(request);
   if ((error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcStatus.NOT_FOUND) && emailAddress !== undefined) {
-    const state = await getMailboxState(client, emailAddress).catch(() => undefined);
+    // Within the read deadline, so that a Temporal that stopped responding cannot hang the error response.
+    const state = await client.withDeadline(Date.now() + readDeadlineMs, () => getMailboxState(client, emailAddress)).catch(() => undefined);
     return state?.status === 'stopped'
       ? ApiError.of('MAILBOX_STOPPED', { emailAddress })
       : ApiError.of('MAILBOX_NOT_FOUND', { emailAddress });
@@ -81,13 +68,29 @@ async function translateTemporalError(error: unknown, request: FastifyRequest, c
   return undefined;
 }
 
+/**
+ * Translates an error that the router raises before any route or hook runs
+ * (Fastify's `frameworkErrors`): bad percent-encoding and overlong path
+ * parameters. Any other code is unexpected and becomes a 500.
+ */
+export function translateRouterError(error: FastifyError, path: string, maxParamLength: number): ApiError {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return ApiError.of('INVALID_URL', { path });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return ApiError.of('URL_PARAMETER_TOO_LONG', { limit: maxParamLength });
+    default:
+      return ApiError.of('INTERNAL');
+  }
+}
+
 /** Builds Fastify's error handler. */
-export function createErrorHandler(client: Client, bodyLimit: number) {
+export function createErrorHandler(client: Client, bodyLimit: number, readDeadlineMs: number) {
   return async function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const translated =
       error instanceof ApiError
         ? error
-        : (translateFastifyError(error, request, bodyLimit) ?? (await translateTemporalError(error, request, client)) ?? ApiError.of('INTERNAL'));
+        : (translateFastifyError(error, request, bodyLimit) ?? (await translateTemporalError(error, request, client, readDeadlineMs)) ?? ApiError.of('INTERNAL'));
 
     if (translated.statusCode >= 500) {
       request.log.error({ err: error, code: translated.code }, translated.message);

@@ -6,6 +6,8 @@
  */
 import { STATUS_CODES } from 'node:http';
 
+import { EMAIL_ADDRESS_MAX_LENGTH } from '../ingest/email-address';
+
 export const ERROR_CATALOGUE = {
   // Management API authentication.
   API_TOKEN_MISSING: {
@@ -60,6 +62,19 @@ export const ERROR_CATALOGUE = {
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message: (p: { contentType: string }) => `Content type ${JSON.stringify(p.contentType)} is not supported; send application/json.`,
+  },
+  INVALID_URL: {
+    status: 400,
+    message: (p: { path: string }) => `The URL path ${JSON.stringify(p.path)} is not valid percent-encoding; encode reserved characters as %XX.`,
+  },
+  URL_PARAMETER_TOO_LONG: {
+    status: 414,
+    message: (p: { limit: number }) =>
+      `A path parameter is longer than ${p.limit} characters; an email address has at most ${EMAIL_ADDRESS_MAX_LENGTH} characters.`,
+  },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    message: (p: { method: string; url: string; allow: string }) => `${p.method} is not allowed on ${p.url}; use ${p.allow}.`,
   },
   ROUTE_NOT_FOUND: {
     status: 404,

@@ -11,6 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { MAILBOX_WORKFLOW_TYPE } from '../temporal/mailbox-client';
 import { GMAIL_EMAIL_ADDRESS, GMAIL_SYNC_STATUS } from '../temporal/search-attributes';
 import { ApiError } from './errors';
+import { signPageToken, verifyPageToken } from './page-token';
 import type { ListMailboxesQuery } from './schemas';
 
 export interface MailboxSummary {
@@ -60,12 +61,18 @@ function isoTime(ts: Parameters<typeof optionalTsToMs>[0]): string | null {
 
 const STATUS_NAMES = temporal.api.enums.v1.WorkflowExecutionStatus;
 
-export async function listMailboxes(client: Client, namespace: string, query: ListMailboxesQuery): Promise<MailboxPage> {
+/**
+ * Lists one page of mailboxes. The caller sets the deadline. A page token
+ * that this API did not issue is rejected before Temporal is called.
+ */
+export async function listMailboxes(client: Client, namespace: string, query: ListMailboxesQuery, pageTokenKey: Buffer): Promise<MailboxPage> {
   let nextPageToken: Buffer | undefined;
   if (query.pageToken !== undefined) {
-    nextPageToken = Buffer.from(query.pageToken, 'base64url');
-    if (nextPageToken.toString('base64url') !== query.pageToken) {
-      throw ApiError.of('INVALID_REQUEST', { problem: 'querystring.pageToken is not a nextPageToken returned by this route' });
+    nextPageToken = verifyPageToken(pageTokenKey, query.pageToken);
+    if (nextPageToken === undefined) {
+      throw ApiError.of('INVALID_REQUEST', {
+        problem: 'querystring.pageToken is not a nextPageToken returned by this route; omit it to start from the first page',
+      });
     }
   }
 
@@ -90,5 +97,5 @@ export async function listMailboxes(client: Client, namespace: string, query: Li
     };
   });
   const token = response.nextPageToken;
-  return { mailboxes, nextPageToken: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  return { mailboxes, nextPageToken: token && token.length > 0 ? signPageToken(pageTokenKey, token) : null };
 }

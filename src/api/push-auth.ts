@@ -2,8 +2,8 @@
  * Verification of the OIDC token that Pub/Sub puts in every push request
  * (`Authorization: Bearer <JWT>`). google-auth-library checks the RS256
  * signature against the configured certificates and the iat/exp window,
- * with its five-minute clock skew. This module then checks the issuer, the
- * audience, the signer email and `email_verified`. Missing or malformed
+ * with its five-minute clock skew. This module then checks `nbf` with the
+ * same skew, the issuer, the audience, the signer email and `email_verified`. Missing or malformed
  * tokens, unknown keys, bad signatures and expired tokens get 401; genuine
  * tokens that are not meant for this endpoint get 403. An accepted token is
  * kept until its `exp`, because Pub/Sub sends one token with many pushes.
@@ -16,6 +16,8 @@ export const GOOGLE_ISSUERS = ['https://accounts.google.com', 'accounts.google.c
 /** A token whose key id is unknown refetches the certificates at most this often, in milliseconds. */
 const UNKNOWN_KEY_REFETCH_MS = 30_000;
 const CERTS_FETCH_TIMEOUT_MS = 5_000;
+/** Clock skew allowed for `nbf`, in seconds: google-auth-library 10.5's default for iat and exp. */
+const CLOCK_SKEW_SECONDS = 300;
 /** Verified tokens kept so that a token Pub/Sub reuses is not verified again before it expires. */
 const VERIFIED_TOKENS_MAX = 1_000;
 
@@ -39,6 +41,7 @@ export type PushAuthFailure =
   | 'unknown_signing_key'
   | 'invalid_signature'
   | 'token_expired'
+  | 'token_not_yet_valid'
   | 'token_invalid'
   | 'wrong_issuer'
   | 'wrong_audience'
@@ -133,7 +136,12 @@ export class PushTokenVerifier {
       return reject(401, classifyLibraryError(error));
     }
 
-    // 3. A genuine token: is it meant for this endpoint?
+    // 3. google-auth-library checks iat and exp but ignores nbf.
+    if (payload.nbf !== undefined && !(Number(payload.nbf) <= Date.now() / 1000 + CLOCK_SKEW_SECONDS)) {
+      return reject(401, 'token_not_yet_valid');
+    }
+
+    // 4. A genuine token: is it meant for this endpoint?
     if (typeof payload.iss !== 'string' || !this.issuers.includes(payload.iss)) {
       return reject(403, 'wrong_issuer');
     }

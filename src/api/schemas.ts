@@ -6,9 +6,7 @@
 import { Type, type Static } from 'typebox';
 
 import { EMAIL_ADDRESS_MAX_LENGTH, EMAIL_ADDRESS_PATTERN } from '../ingest/email-address';
-
-/** uint64 as a decimal string: up to 20 digits; the range is checked by the code that uses it. */
-const HISTORY_ID_PATTERN = '^[0-9]{1,20}$';
+import { HISTORY_ID_PATTERN } from '../ingest/history-id';
 
 export const EmailAddress = Type.String({
   pattern: EMAIL_ADDRESS_PATTERN,
@@ -16,7 +14,11 @@ export const EmailAddress = Type.String({
   description: 'Gmail address, for example user@example.com.',
 });
 
-export const HistoryId = Type.String({ pattern: HISTORY_ID_PATTERN, description: 'Gmail historyId, an unsigned 64-bit integer as a decimal string.' });
+/** The pattern fixes the canonical form; the route checks the range up to 2^64-1 with checkHistoryId. */
+export const HistoryId = Type.String({
+  pattern: HISTORY_ID_PATTERN,
+  description: 'Gmail historyId, an unsigned 64-bit integer as a decimal string without leading zeros, at most 18446744073709551615.',
+});
 
 export const MailboxParams = Type.Object({ emailAddress: EmailAddress });
 

@@ -6,18 +6,20 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 
 import { ConfigError, type Config } from '../config';
+import { EMAIL_ADDRESS_MAX_LENGTH } from '../ingest/email-address';
 import type { IngestDeps } from '../ingest/ingest-notification';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics/metrics';
-import { createErrorHandler } from './error-handler';
+import { createErrorHandler, translateRouterError } from './error-handler';
 import { ApiError, errorBody } from './errors';
+import { derivePageTokenKey } from './page-token';
 import { PushTokenVerifier } from './push-auth';
 import { healthRoutes } from './routes/health';
-import { mailboxRoutes, type MailboxDefaults, type ResolveMailboxAddress } from './routes/mailboxes';
-import { pushRoutes } from './routes/push';
+import { DEFAULT_TEMPORAL_DEADLINES, mailboxRoutes, type MailboxDefaults, type ResolveMailboxAddress, type TemporalDeadlines } from './routes/mailboxes';
+import { pushMethodNotAllowedRoutes, pushRoutes } from './routes/push';
 
 export type ApiConfig = Pick<
   Config,
@@ -40,7 +42,16 @@ export interface ApiServerOptions {
   resolveMailboxAddress: ResolveMailboxAddress;
   /** Accepted `iss` values of push tokens; Google's by default. */
   pushIssuers?: string[];
+  /** Deadlines of the management routes' Temporal calls; the defaults suit production. */
+  temporalDeadlines?: Partial<TemporalDeadlines>;
 }
+
+/**
+ * Longest path parameter the router accepts, in characters: an address of
+ * the maximum length with every character percent-encoded. Fastify's default
+ * of 100 rejects valid addresses.
+ */
+const MAX_PARAM_LENGTH = EMAIL_ADDRESS_MAX_LENGTH * 3;
 
 export interface ApiServer {
   app: FastifyInstance;
@@ -84,8 +95,23 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.apiBodyLimitBytes,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router rejects bad percent-encoding and overlong parameters before any route or hook runs.
+    // This sends those through the error catalogue and logs and counts them here, because the onResponse hook below does not run for them.
+    frameworkErrors: (error, request, reply) => {
+      const translated = translateRouterError(error, request.url.split('?')[0], MAX_PARAM_LENGTH);
+      metrics.apiRequests.inc({ method: request.method, route: 'unmatched', status: String(translated.statusCode) });
+      const line = { method: request.method, route: 'unmatched', statusCode: translated.statusCode, code: translated.code };
+      if (translated.statusCode >= 500) {
+        request.log.error({ ...line, err: error }, translated.message);
+      } else {
+        request.log.info({ ...line, reason: translated.message }, 'request rejected');
+      }
+      void (reply as FastifyReply).header('x-request-id', request.id).status(translated.statusCode).send(errorBody(translated));
+    },
   });
-  app.setErrorHandler(createErrorHandler(client, config.apiBodyLimitBytes));
+  const deadlines: TemporalDeadlines = { ...DEFAULT_TEMPORAL_DEADLINES, ...options.temporalDeadlines };
+  app.setErrorHandler(createErrorHandler(client, config.apiBodyLimitBytes, deadlines.readMs));
   app.setNotFoundHandler((request, reply) => {
     const error = ApiError.of('ROUTE_NOT_FOUND', { method: request.method, url: request.url.split('?')[0] });
     request.log.info({ code: error.code }, 'request rejected');
@@ -148,13 +174,19 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     done();
   });
   await app.register((scope, _options, done) => {
+    pushMethodNotAllowedRoutes(scope);
+    done();
+  });
+  await app.register((scope, _options, done) => {
     mailboxRoutes(scope, {
       client,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       apiToken: required.apiToken,
+      pageTokenKey: derivePageTokenKey(required.apiToken),
       defaults: options.mailboxDefaults,
       resolveMailboxAddress: options.resolveMailboxAddress,
+      deadlines,
     });
     done();
   });

@@ -111,6 +111,60 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('labelFilterBehavior');
     });
 
+    it('rejects an unknown field with 400 naming it', async () => {
+      const response = await start({ emailAddress: 'typo@example.com', backfilDays: 30 });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain('body.backfilDays is not a known field');
+    });
+
+    it('rejects a secret inside credential with 400', async () => {
+      const secret = 'refresh-token-value-0123456789';
+
+      const response = await start({ emailAddress: 'secret@example.com', credential: { provider: 'google', refreshToken: secret } });
+
+      expect(response.statusCode).toBe(400);
+      const message = response.json<{ message: string }>().message;
+      expect(message).toContain('body.credential.refreshToken is not a known field');
+      expect(message).toContain('never a secret');
+      expect(message).not.toContain(secret);
+      expect(harness.logText()).not.toContain(secret);
+    });
+
+    it.each([
+      ['an address in an array', { emailAddress: ['wrong-type@example.com'] }, 'body.emailAddress'],
+      ['labelIds as a string', { emailAddress: 'wrong-type@example.com', labelIds: 'INBOX' }, 'body.labelIds'],
+      ['backfillDays as a string', { emailAddress: 'wrong-type@example.com', backfillDays: '5' }, 'body.backfillDays'],
+      ['includeLabelEvents as a string', { emailAddress: 'wrong-type@example.com', includeLabelEvents: 'true' }, 'body.includeLabelEvents'],
+      ['a body that is an array', ['wrong-type@example.com'], 'body must be object'],
+    ])('rejects %s with 400 without coercing it', async (_name, body, field) => {
+      const response = await start(body);
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain(field);
+    });
+
+    it('rejects a local part over 64 characters with 400', async () => {
+      const response = await start({ emailAddress: `${'a'.repeat(65)}@example.com` });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS' });
+    });
+
+    it('rejects a text/plain body with 415', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes',
+        headers: { ...auth, 'content-type': 'text/plain' },
+        payload: '{"emailAddress":"plain@example.com"}',
+      });
+
+      expect(response.statusCode).toBe(415);
+      expect(response.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    });
+
     it('rejects invalid JSON with 400', async () => {
       const response = await api.app.inject({
         method: 'POST',
@@ -170,6 +224,40 @@ describe('mailbox API', () => {
       expect(response.json()).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS' });
     });
 
+    it('accepts a path address longer than 100 characters', async () => {
+      const emailAddress = `${'l'.repeat(64)}@${'d'.repeat(60)}.example.com`;
+
+      const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes/${emailAddress}`, headers: auth });
+
+      expect(response.statusCode).toBe(404);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_NOT_FOUND' });
+    });
+
+    it('rejects a path local part over 64 characters with 400', async () => {
+      const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes/${'a'.repeat(65)}@example.com`, headers: auth });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_EMAIL_ADDRESS' });
+    });
+
+    it('rejects an overlong path parameter with 414 from the catalogue', async () => {
+      const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes/${'a'.repeat(800)}@example.com`, headers: auth });
+
+      expect(response.statusCode).toBe(414);
+      expect(response.json()).toMatchObject({ code: 'URL_PARAMETER_TOO_LONG' });
+      const line = harness.logs.find((entry) => entry.reqId === response.headers['x-request-id'] && entry.code === 'URL_PARAMETER_TOO_LONG');
+      expect(line?.level).toBe(30);
+      const metric = await api.metrics.registry.getSingleMetric('gmail_sync_http_requests_total')?.get();
+      expect(metric?.values.some((entry) => entry.labels.status === '414')).toBe(true);
+    });
+
+    it('rejects bad percent-encoding in the path with 400 from the catalogue', async () => {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes/%E0%A4%A', headers: auth });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_URL' });
+    });
+
     it('syncs now', async () => {
       const response = await api.app.inject({ method: 'POST', url: '/v1/mailboxes/state@example.com/sync', headers: auth });
 
@@ -218,6 +306,48 @@ describe('mailbox API', () => {
 
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+    });
+
+    it('rejects a numeric startHistoryId with 400', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes/state@example.com/resync',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: '{"startHistoryId":9007199254740993}',
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain('send the historyId as a decimal string');
+    });
+
+    it.each([
+      ['leading zeros', '000123', 'body.startHistoryId has leading zeros; send "123" instead'],
+      ['a value above 2^64-1', '18446744073709551616', 'body.startHistoryId is above 18446744073709551615'],
+      ['21 digits', '100000000000000000000', 'body.startHistoryId'],
+    ])('rejects a startHistoryId with %s with 400', async (_name, startHistoryId, problem) => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes/state@example.com/resync',
+        headers: auth,
+        payload: { startHistoryId },
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain(problem);
+    });
+
+    it('rejects an unknown resync field with 400', async () => {
+      const response = await api.app.inject({
+        method: 'POST',
+        url: '/v1/mailboxes/state@example.com/resync',
+        headers: auth,
+        payload: { startHistoryID: '5' },
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ message: string }>().message).toContain('body.startHistoryID is not a known field');
     });
 
     it('stops, returns the final state, and keeps returning it', async () => {
@@ -291,6 +421,21 @@ describe('mailbox API', () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes?pageToken=%%%', headers: auth });
 
       expect(response.statusCode).toBe(400);
+    });
+
+    it.each([
+      ['valid base64url', 'AAAA'],
+      ['a forged tag', 'AAAA.AAAAAAAAAAAAAAAAAAAAAA'],
+    ])('rejects a forged page token in %s promptly', async (_name, pageToken) => {
+      const started = Date.now();
+
+      const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes?pageToken=${pageToken}`, headers: auth });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain('pageToken');
+      // Temporal's client retries a forged token for about 20 s, so a prompt answer shows it never reached Temporal.
+      expect(Date.now() - started).toBeLessThan(2000);
     });
   });
 

@@ -280,6 +280,14 @@ describe('POST /pubsub/push', () => {
       ['a wrong-audience token', () => harness.issuer.sign({ aud: 'https://elsewhere.example.com' }), 403, 'PUSH_TOKEN_FORBIDDEN', 'forbidden', 'wrong_audience'],
       ['a wrong-email token', () => harness.issuer.sign({ email: 'other@example.iam.gserviceaccount.com' }), 403, 'PUSH_TOKEN_FORBIDDEN', 'forbidden', 'wrong_email'],
       ['an unverified-email token', () => harness.issuer.sign({ email_verified: false }), 403, 'PUSH_TOKEN_FORBIDDEN', 'forbidden', 'email_not_verified'],
+      [
+        'a token whose nbf is ten minutes ahead',
+        () => harness.issuer.sign({ nbf: Math.floor(Date.now() / 1000) + 600 }),
+        401,
+        'PUSH_TOKEN_INVALID',
+        'unauthenticated',
+        'token_not_yet_valid',
+      ],
     ])('rejects %s', async (_name, token, status, code, outcome, reason) => {
       const tokenValue = token();
       const before = await counter('gmail_sync_pushes_total', { outcome });
@@ -295,6 +303,22 @@ describe('POST /pubsub/push', () => {
       if (tokenValue !== null) {
         expect(harness.logText()).not.toContain(tokenValue);
       }
+    });
+
+    it('accepts a token whose nbf is within the clock skew', async () => {
+      const token = harness.issuer.sign({ nbf: Math.floor(Date.now() / 1000) + 60 });
+
+      const response = await push(envelope(gmailData('{"emailAddress":"alice@example.com","historyId":"4218800"}')), { token });
+
+      expect(response.statusCode).toBe(204);
+    });
+
+    it.each(['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const)('rejects %s with 405 and Allow: POST', async (method) => {
+      const response = await api.app.inject({ method, url: '/pubsub/push' });
+
+      expect(response.statusCode).toBe(405);
+      expect(response.headers.allow).toBe('POST');
+      expect(response.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
     });
 
     it('acknowledges a push for an unknown mailbox and counts it', async () => {

@@ -1,3 +1,6 @@
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
 import { Client, Connection } from '@temporalio/client';
 
 import { ConfigError, loadConfig } from '../../src/config';
@@ -75,6 +78,35 @@ describe('API shutdown and Temporal outages', () => {
     await expect(fetch(`${address}/healthz`)).rejects.toThrow();
   });
 
+  it('returns 503 to list when Temporal hangs', async () => {
+    // A loopback server that accepts connections and never answers, so every call waits for its deadline.
+    const sockets: net.Socket[] = [];
+    const blackHole = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const connection = Connection.lazy({ address: `127.0.0.1:${(blackHole.address() as AddressInfo).port}` });
+    const api = await harness.startApi({ temporalDeadlines: { readMs: 300 } }, new Client({ connection }));
+    const started = Date.now();
+
+    const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: { authorization: `Bearer ${API_TOKEN}` } });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ code: 'TEMPORAL_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(5000);
+    await connection.close();
+    sockets.forEach((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blackHole.close(() => resolve()));
+  });
+
+  it('returns 503 to list on a closed connection', async () => {
+    const connection = await Connection.connect({ address: harness.env.address });
+    const api = await harness.startApi({}, new Client({ connection }));
+    await connection.close();
+
+    const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes', headers: { authorization: `Bearer ${API_TOKEN}` } });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toMatchObject({ code: 'TEMPORAL_UNAVAILABLE' });
+  });
   it('returns 503 once Temporal stops', async () => {
     // The API keeps its own connection, as a separate process would, while the server goes away.
     const connection = await Connection.connect({ address: harness.env.address });
@@ -97,4 +129,5 @@ describe('API shutdown and Temporal outages', () => {
     expect(signalFailure?.messageId).toBe('down-1');
     await connection.close();
   });
+
 });

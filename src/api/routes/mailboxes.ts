@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 
 import {
@@ -17,6 +17,7 @@ import {
   syncMailbox,
 } from '../../temporal/mailbox-client';
 import { mailboxWorkflowId, type CredentialRef, type DeliveryOptions, type MailboxWorkflowInput } from '../../../workflows/mailbox/types';
+import { checkHistoryId } from '../../ingest/history-id';
 import { requireApiToken } from '../api-token';
 import { ApiError } from '../errors';
 import { listMailboxes } from '../mailbox-list';
@@ -51,17 +52,35 @@ export interface MailboxRouteOptions {
   namespace: string;
   taskQueue: string;
   apiToken: string;
+  /** HMAC key of the list route's page tokens. */
+  pageTokenKey: Buffer;
   defaults: MailboxDefaults;
   resolveMailboxAddress: ResolveMailboxAddress;
+  deadlines: TemporalDeadlines;
 }
 
 /**
  * Deadlines of Temporal calls, in milliseconds, so that an unreachable
- * Temporal gets 503 instead of a hanging request. Updates wait for the
- * workflow to run them (a sync pages history.list), so they get longer.
+ * Temporal gets 503 instead of a hanging request. Every Temporal call of these
+ * routes, and the state read of the error handler, runs within one of them.
  */
-const READ_DEADLINE_MS = 10_000;
-const UPDATE_DEADLINE_MS = 60_000;
+export interface TemporalDeadlines {
+  /** Starts, signals, queries, describes and visibility lists. */
+  readMs: number;
+  /** Updates, which wait for the workflow to run them (a sync pages history.list), so they get longer. */
+  updateMs: number;
+}
+
+export const DEFAULT_TEMPORAL_DEADLINES: TemporalDeadlines = { readMs: 10_000, updateMs: 60_000 };
+
+/**
+ * Validates JSON bodies with TypeBox, which neither coerces types nor drops
+ * unknown fields, unlike Fastify's default Ajv settings (coerceTypes, removeAdditional).
+ * So `"5"` for an integer or an unknown field is a 400, and a historyId sent as
+ * a JSON number is rejected instead of being rounded to a string. Path
+ * parameters of these routes are strings and need no coercion.
+ */
+const strictBodyValidator = TypeBoxValidatorCompiler;
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
 const security = [{ apiToken: [] }];
@@ -88,8 +107,12 @@ function buildWorkflowInput(body: StartMailboxBody, emailAddress: string, defaul
 export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOptions): void {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { client } = options;
+  const { readMs, updateMs } = options.deadlines;
   const within = <T>(ms: number, call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + ms, call);
   app.addHook('onRequest', requireApiToken(options.apiToken));
+
+  // Bodies must be JSON: Fastify's default text/plain parser would turn other content types into a 400 instead of a 415.
+  app.removeContentTypeParser('text/plain');
 
   app.post(
     '/v1/mailboxes',
@@ -99,8 +122,9 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         tags: ['mailboxes'],
         security,
         body: StartMailboxBody,
-        response: { 200: StartMailboxResponse, 201: StartMailboxResponse, 502: ErrorResponse, ...errors },
+        response: { 200: StartMailboxResponse, 201: StartMailboxResponse, 415: ErrorResponse, 502: ErrorResponse, ...errors },
       },
+      validatorCompiler: strictBodyValidator,
     },
     async (request, reply) => {
       // 1. Key the mailbox by the address Gmail reports, so aliases share one workflow.
@@ -118,7 +142,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
 
       // 2. Start the workflow, or find the running one.
       const input = buildWorkflowInput(request.body, emailAddress, options.defaults);
-      const result = await within(READ_DEADLINE_MS, () => startMailbox(client, options.taskQueue, input));
+      const result = await within(readMs, () => startMailbox(client, options.taskQueue, input));
       request.log.info({ emailAddress, workflowId: result.workflowId, runId: result.runId, started: result.started }, 'mailbox start requested');
       return reply
         .status(result.started ? 201 : 200)
@@ -137,7 +161,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         response: { 200: ListMailboxesResponse, ...errors },
       },
     },
-    async (request) => within(READ_DEADLINE_MS, () => listMailboxes(client, options.namespace, request.query)),
+    async (request) => within(readMs, () => listMailboxes(client, options.namespace, request.query, options.pageTokenKey)),
   );
 
   app.get(
@@ -153,7 +177,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
     },
     async (request) => {
       const emailAddress = request.params.emailAddress.toLowerCase();
-      const state = await within(READ_DEADLINE_MS, () => getMailboxState(client, emailAddress));
+      const state = await within(readMs, () => getMailboxState(client, emailAddress));
       if (state === undefined) {
         throw ApiError.of('MAILBOX_NOT_FOUND', { emailAddress });
       }
@@ -175,10 +199,10 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
     async (request) => {
       const emailAddress = request.params.emailAddress.toLowerCase();
       try {
-        return await within(UPDATE_DEADLINE_MS, () => stopMailbox(client, emailAddress));
+        return await within(updateMs, () => stopMailbox(client, emailAddress));
       } catch (error) {
         // Stopping twice returns the final state again.
-        const state = await within(READ_DEADLINE_MS, () => getMailboxState(client, emailAddress)).catch(() => undefined);
+        const state = await within(readMs, () => getMailboxState(client, emailAddress)).catch(() => undefined);
         if (state?.status === 'stopped') {
           return state;
         }
@@ -198,7 +222,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         response: { 200: SyncSummary, ...errors },
       },
     },
-    async (request) => within(UPDATE_DEADLINE_MS, () => syncMailbox(client, request.params.emailAddress.toLowerCase())),
+    async (request) => within(updateMs, () => syncMailbox(client, request.params.emailAddress.toLowerCase())),
   );
 
   app.post(
@@ -210,16 +234,24 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
         security,
         params: MailboxParams,
         body: ResyncBody,
-        response: { 200: SyncSummary, ...errors },
+        response: { 200: SyncSummary, 415: ErrorResponse, ...errors },
       },
+      validatorCompiler: strictBodyValidator,
       // A request without a body requests a full resync.
       preValidation: (request, _reply, done) => {
         request.body ??= {};
         done();
       },
     },
-    async (request) =>
-      within(UPDATE_DEADLINE_MS, () => resyncMailbox(client, request.params.emailAddress.toLowerCase(), withoutUndefined({ ...request.body }))),
+    async (request) => {
+      // The schema's pattern fixes the form; the range up to 2^64-1 needs a BigInt comparison.
+      const { startHistoryId } = request.body;
+      const checked = startHistoryId === undefined ? undefined : checkHistoryId(startHistoryId);
+      if (checked !== undefined && !checked.ok) {
+        throw ApiError.of('INVALID_REQUEST', { problem: `body.startHistoryId ${checked.problem}` });
+      }
+      return within(updateMs, () => resyncMailbox(client, request.params.emailAddress.toLowerCase(), withoutUndefined({ ...request.body })));
+    },
   );
 
   app.post(
@@ -235,7 +267,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
     },
     async (request, reply) => {
       const emailAddress = request.params.emailAddress.toLowerCase();
-      await within(READ_DEADLINE_MS, () => reauthorizeMailbox(client, emailAddress));
+      await within(readMs, () => reauthorizeMailbox(client, emailAddress));
       return reply.status(202).send({ emailAddress, workflowId: mailboxWorkflowId(emailAddress) });
     },
   );

@@ -46,6 +46,22 @@ const STATUS_OUTCOMES: Record<number, IngestOutcome> = {
   415: 'unsupported_media_type',
 };
 
+/**
+ * Rejects every other method on /pubsub/push with 405 and `Allow: POST`. It
+ * is registered apart from pushRoutes, so the push token check does not run first.
+ */
+export function pushMethodNotAllowedRoutes(app: FastifyInstance): void {
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/pubsub/push',
+    schema: { hide: true },
+    handler: (request, reply) => {
+      void reply.header('allow', 'POST');
+      throw ApiError.of('METHOD_NOT_ALLOWED', { method: request.method, url: '/pubsub/push', allow: 'POST' });
+    },
+  });
+}
+
 export function pushRoutes(app: FastifyInstance, options: PushRouteOptions): void {
   const outcomes = new WeakMap<FastifyRequest, IngestOutcome>();
 

@@ -17,6 +17,7 @@ export interface TokenClaims {
   email_verified?: boolean;
   iat?: number;
   exp?: number;
+  nbf?: number;
 }
 
 export interface OidcIssuer {
