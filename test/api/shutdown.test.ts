@@ -79,7 +79,7 @@ describe('API shutdown and Temporal outages', () => {
   });
 
   it('returns 503 to list when Temporal hangs', async () => {
-    // A loopback server that accepts connections and never answers, so every call waits for its deadline.
+    // A loopback server that accepts connections and never responds, so every call waits for its deadline.
     const sockets: net.Socket[] = [];
     const blackHole = net.createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
