@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   const api = await runApi(devApiConfig(config, token, sandbox), logger);
   process.once('SIGINT', () => api.server.startDraining());
   process.once('SIGTERM', () => api.server.startDraining());
+  // Closing the terminal sends SIGHUP, which would end Node at once and leave the
+  // detached dev server running; take the same orderly path as SIGTERM instead.
+  process.once('SIGHUP', () => process.kill(process.pid, 'SIGTERM'));
 
   logger.info({ api: api.url, sandbox: sandbox?.url ?? null, temporal: server.address, taskQueue: config.taskQueue }, 'gmail-sync dev is running; press Ctrl-C to stop');
   process.stdout.write(

@@ -77,10 +77,13 @@ export function devBanner(options: { apiUrl: string; sandboxUrl?: string; uiUrl:
     `  Gmail sandbox: ${sandboxUrl ?? '(not started: GMAIL_SYNC_CREDENTIAL_PROVIDER is not sandbox)'}`,
     `  Temporal UI:  ${options.uiUrl}`,
     `  Temporal:     ${options.temporal}`,
-    `  API token:    ${token}${options.tokenFile ? `   (saved in ${path.relative(process.cwd(), options.tokenFile)})` : '   (from GMAIL_SYNC_API_TOKEN)'}`,
+    // A generated token is printed so the example can be pasted; a token the user set is a secret and is not.
+    options.tokenFile
+      ? `  API token:    ${token}   (saved in ${path.relative(process.cwd(), options.tokenFile)})`
+      : '  API token:    the value of GMAIL_SYNC_API_TOKEN (not printed)',
     '',
     '  Try it:',
-    `    TOKEN=${token}`,
+    options.tokenFile ? `    TOKEN=${token}` : '    TOKEN="$GMAIL_SYNC_API_TOKEN"',
     `    curl -s -X POST ${apiUrl}/v1/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}'`,
     '    sleep 3   # the first users.watch sets the cursor; a message that arrives before it is not delivered',
   ];
