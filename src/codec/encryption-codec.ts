@@ -63,7 +63,7 @@ export class EncryptionCodec implements PayloadCodec {
     const keyId = Buffer.from(payload.metadata?.[KEY_ID_METADATA] ?? []).toString('utf8');
     const key = this.keyring.keys[keyId];
     if (!key) {
-      throw new Error(`A payload is encrypted with key "${keyId}", which GMAIL_SYNC_PAYLOAD_KEYS lacks. Add that key after the active one.`);
+      throw new Error(`A payload is encrypted with key "${keyId}", which the payload keyring lacks. Add that key to the keyring after the active one.`);
     }
     const data = Buffer.from(payload.data ?? []);
     if (data.length < IV_BYTES + TAG_BYTES) {

@@ -21,7 +21,7 @@ export interface EncryptedToken {
 const KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
- * Parses `id:base64key[,id:base64key...]`, as GMAIL_SYNC_TOKEN_KEYS holds it.
+ * Parses `id:base64key[,id:base64key...]`, the keyring format of the token store and the payload codec.
  * Errors name the entry but never print key material.
  */
 export function parseKeyring(raw: string): Keyring {
@@ -62,7 +62,7 @@ export function decryptToken(keyring: Keyring, emailAddress: string, encrypted: 
   const key = keyring.keys[encrypted.keyId];
   if (!key) {
     throw new Error(
-      `The refresh token of ${emailAddress} is encrypted with key "${encrypted.keyId}", which GMAIL_SYNC_TOKEN_KEYS lacks. Add that key back after the active one.`,
+      `The refresh token of ${emailAddress} is encrypted with key "${encrypted.keyId}", which the token keyring lacks. Add that key back to the keyring after the active one.`,
     );
   }
   const decipher = createDecipheriv('aes-256-gcm', key, encrypted.iv);

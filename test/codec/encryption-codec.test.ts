@@ -35,7 +35,7 @@ describe('EncryptionCodec', () => {
   it('names a missing key', async () => {
     const [encrypted] = await new EncryptionCodec(keyring('old')).encode([defaultPayloadConverter.toPayload('x')]);
 
-    await expect(new EncryptionCodec(keyring('new')).decode([encrypted])).rejects.toThrow('encrypted with key "old", which GMAIL_SYNC_PAYLOAD_KEYS lacks');
+    await expect(new EncryptionCodec(keyring('new')).decode([encrypted])).rejects.toThrow('encrypted with key "old", which the payload keyring lacks');
   });
 
   it('passes unencrypted payloads through', async () => {

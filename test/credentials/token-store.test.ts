@@ -159,7 +159,7 @@ describe.each(backends)('TokenStore on $name', (backend) => {
 
     const other = new TokenStore(await backend.open(), keyringWith('second'));
 
-    await expect(other.get('missing-key@example.com')).rejects.toThrow('encrypted with key "first", which GMAIL_SYNC_TOKEN_KEYS lacks');
+    await expect(other.get('missing-key@example.com')).rejects.toThrow('encrypted with key "first", which the token keyring lacks');
     await other.close();
   });
 
