@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /**
  * AES-256-GCM encryption of refresh tokens at rest. The keyring maps key ids
- * to 32-byte keys; the first key encrypts, every key decrypts, so a key is
+ * to 32-byte keys. The first key encrypts and every key decrypts, so a key is
  * rotated by putting a new one first, re-encrypting with `rotate`, and then
  * removing the old one.
  */
