@@ -1,15 +1,24 @@
 import { callGmail } from '../src/gmail/errors';
 import type { GmailProvider } from '../src/gmail/provider';
 import type { MailboxActivities, MailboxRef, ResolveMailboxResult, WatchMailboxInput, WatchMailboxResult } from '../workflows/mailbox/activity-types';
-import { RecordingDelivery, type Delivery } from './delivery';
+import { ApplicationFailure } from '@temporalio/common';
+
+import { createDeliveryTarget, DEFAULT_DELIVERY_CONFIG, DeliveryTargetError, type DeliveryConfig } from '../src/delivery/targets';
+import type { DeliveryOptions } from '../workflows/mailbox/types';
+import type { Delivery } from './delivery';
 import { fullResync } from './full-resync';
 import { syncHistory } from './sync-history';
 
 export interface ActivityDependencies {
   gmail: GmailProvider;
-  /** Defaults to a RecordingDelivery. */
+  /** One target for every mailbox, for tests and benchmarks; without it each mailbox's delivery options choose the target. */
   delivery?: Delivery;
+  /** Targets, concurrency, timeout and headers of delivery; defaults to DEFAULT_DELIVERY_CONFIG. */
+  deliveryConfig?: DeliveryConfig;
 }
+
+/** Failure type of a sync whose mailbox names an unusable target; retried, so that no message is skipped while the worker's settings are fixed. */
+export const DELIVERY_TARGET_UNAVAILABLE = 'DeliveryTargetUnavailable';
 
 /**
  * Builds mailboxWorkflow's activities over one Gmail provider and one
@@ -18,15 +27,27 @@ export interface ActivityDependencies {
  */
 export function createActivities(dependencies: ActivityDependencies): MailboxActivities {
   const { gmail } = dependencies;
-  const delivery = dependencies.delivery ?? new RecordingDelivery();
+  const config = dependencies.deliveryConfig ?? DEFAULT_DELIVERY_CONFIG;
+  const targetOf = (options: DeliveryOptions | undefined): Delivery => dependencies.delivery ?? createTarget(options, config);
 
   return {
     watchMailbox: (input) => watchMailbox(gmail, input),
-    syncHistory: (input) => syncHistory(gmail, delivery, input),
-    fullResync: (input) => fullResync(gmail, delivery, input),
+    syncHistory: (input) => syncHistory(gmail, targetOf(input.delivery), config, input),
+    fullResync: (input) => fullResync(gmail, targetOf(input.delivery), config, input),
     stopWatch: (input) => stopWatch(gmail, input),
     resolveMailbox: (input) => resolveMailbox(gmail, input),
   };
+}
+
+function createTarget(options: DeliveryOptions | undefined, config: DeliveryConfig): Delivery {
+  try {
+    return createDeliveryTarget(options, config);
+  } catch (error) {
+    if (error instanceof DeliveryTargetError) {
+      throw ApplicationFailure.create({ type: DELIVERY_TARGET_UNAVAILABLE, message: `The mailbox's delivery target is unusable: ${error.message}.`, nonRetryable: false });
+    }
+    throw error;
+  }
 }
 
 /** users.watch with labelFilterBehavior (never the deprecated labelFilterAction). */

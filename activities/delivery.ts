@@ -1,8 +1,8 @@
-import type { DeliveryOptions } from '../workflows/mailbox/types';
+import type { gmail_v1 } from 'googleapis';
 
 export type MailboxChangeKind = 'messageAdded' | 'messageDeleted' | 'labelsAdded' | 'labelsRemoved';
 
-/** One change handed to delivery: ids only; the target fetches content it needs. */
+/** One kept change of a sync: ids only. An added message is fetched before delivery. */
 export interface MailboxChange {
   kind: MailboxChangeKind;
   /**
@@ -18,9 +18,44 @@ export interface MailboxChange {
   labelIds?: string[];
 }
 
-/** Target of a mailbox's changes. Delivery is at least once: the same change may arrive again with the same delivery id. */
+/**
+ * The event a delivery target receives, and the JSON body of a webhook.
+ * `historyId`, `snippet`, `internalDate` and `headers` come from messages.get
+ * and are set for `messageAdded` only; `payload` is set only with format `full`.
+ */
+export interface DeliveryEvent extends MailboxChange {
+  emailAddress: string;
+  labelIds: string[];
+  /** The message's historyId as messages.get returns it. */
+  historyId?: string;
+  snippet?: string;
+  /** Epoch milliseconds as a decimal string, as Gmail returns it. */
+  internalDate?: string;
+  /** With format `metadata`, only the configured headers. */
+  headers?: gmail_v1.Schema$MessagePartHeader[];
+  payload?: gmail_v1.Schema$MessagePart;
+}
+
+/**
+ * A delivery target. `deliver` resolves once the target accepted the event,
+ * and rejects with a DeliveryError whose `retryable` is false when sending it
+ * again cannot help; any other error is retried within the per-message
+ * timeout. Delivery is at least once: the same event may arrive again with
+ * the same delivery id.
+ */
 export interface Delivery {
-  deliver(emailAddress: string, changes: MailboxChange[], options: DeliveryOptions | undefined): Promise<void>;
+  deliver(event: DeliveryEvent, signal: AbortSignal): Promise<void>;
+}
+
+/** A rejected delivery attempt, with whether another attempt may succeed. */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
 }
 
 export function addedDeliveryId(emailAddress: string, messageId: string): string {
@@ -31,21 +66,17 @@ export function eventDeliveryId(emailAddress: string, messageId: string, history
   return `${emailAddress}/${messageId}/${historyRecordId}/${kind}`;
 }
 
-export interface RecordedDelivery extends MailboxChange {
-  emailAddress: string;
-}
+export type RecordedDelivery = DeliveryEvent;
 
 /**
- * The default delivery until real targets exist: records each change with its
- * delivery id in memory. Tests read `delivered` and `deliveryIds`.
+ * A delivery target for tests and benchmarks: records each event in memory.
+ * Tests read `delivered`, `deliveryIds` and `messageIds`.
  */
 export class RecordingDelivery implements Delivery {
   readonly delivered: RecordedDelivery[] = [];
 
-  deliver(emailAddress: string, changes: MailboxChange[]): Promise<void> {
-    for (const change of changes) {
-      this.delivered.push({ emailAddress, ...change });
-    }
+  deliver(event: DeliveryEvent): Promise<void> {
+    this.delivered.push(event);
     return Promise.resolve();
   }
 

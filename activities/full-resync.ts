@@ -4,6 +4,8 @@ import { callGmail } from '../src/gmail/errors';
 import type { GmailProvider } from '../src/gmail/provider';
 import type { FullResyncInput } from '../workflows/mailbox/activity-types';
 import type { SyncSummary } from '../workflows/mailbox/types';
+import type { DeliveryConfig } from '../src/delivery/targets';
+import { ChangeDeliverer, countOutcomes } from './deliver-changes';
 import { addedDeliveryId, type Delivery, type MailboxChange } from './delivery';
 
 /** Messages received this long before the last successful sync are listed again, for clock skew and indexing lag. */
@@ -19,7 +21,11 @@ interface ResyncProgress {
   historyId: string;
   labelIndex: number;
   pageToken?: string;
+  /** Leading messages of the page at pageToken that are finished. */
+  finishedInPage?: number;
+  /** Messages handed to delivery so far, whatever their outcome; bounded by maxMessages. */
   delivered: number;
+  counts?: Record<string, number>;
 }
 
 /**
@@ -27,11 +33,14 @@ interface ResyncProgress {
  * historyId first, then lists the messages received since `sinceMs` minus a
  * margin in each watched label (INBOX by default). It delivers them with the
  * same delivery ids as the history path and returns getProfile's historyId as
- * the new cursor, so the next history sync finds changes after it.
+ * the new cursor, so the next history sync finds changes after it. It
+ * heartbeats its label, page token and the finished messages of that page,
+ * so a retry resumes there.
  */
-export async function fullResync(gmailProvider: GmailProvider, delivery: Delivery, input: FullResyncInput): Promise<SyncSummary> {
+export async function fullResync(gmailProvider: GmailProvider, target: Delivery, config: DeliveryConfig, input: FullResyncInput): Promise<SyncSummary> {
   const context = Context.current();
   const gmail = gmailProvider.client(input.emailAddress, input.credential);
+  const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config);
   const maxMessages = input.maxMessages ?? DEFAULT_FULL_RESYNC_MAX_MESSAGES;
   const after = Math.floor((input.sinceMs - FULL_RESYNC_MARGIN_MS) / 1000);
   // NOTE: with labelFilterBehavior `exclude`, INBOX is listed and the excluded labels are not subtracted.
@@ -59,21 +68,30 @@ export async function fullResync(gmailProvider: GmailProvider, delivery: Deliver
       const room = maxMessages - progress.delivered;
       const fresh = (response.data.messages ?? []).filter((message) => message.id && !seen.has(message.id));
       fresh.forEach((message) => seen.add(message.id!));
-      const changes: MailboxChange[] = fresh.slice(0, room).map((message) => ({
+      const alreadyFinished = progress.finishedInPage ?? 0;
+      const changes: MailboxChange[] = fresh.slice(alreadyFinished, room).map((message) => ({
         kind: 'messageAdded',
         deliveryId: addedDeliveryId(input.emailAddress, message.id!),
         messageId: message.id!,
         threadId: message.threadId ?? undefined,
       }));
-      await delivery.deliver(input.emailAddress, changes, input.delivery);
-      progress.delivered += changes.length;
+      const pageStart = { ...progress.counts };
+      const outcomes = await deliverer.deliverAll(changes, (finished, partial) => {
+        const partialCounts = { ...pageStart };
+        countOutcomes(partialCounts, changes, partial, finished);
+        context.heartbeat({ ...progress, finishedInPage: alreadyFinished + finished, counts: partialCounts } satisfies ResyncProgress);
+      });
+      progress.counts = { ...pageStart };
+      countOutcomes(progress.counts, changes, outcomes, outcomes.length);
+      progress.delivered += Math.min(fresh.length, room);
+      progress.finishedInPage = 0;
       progress.pageToken = response.data.nextPageToken ?? undefined;
       morePending = fresh.length > room || (progress.delivered >= maxMessages && progress.pageToken !== undefined);
       context.heartbeat(progress);
     } while (progress.pageToken !== undefined && !morePending);
   }
 
-  return { historyId: progress.historyId, counts: { delivered: progress.delivered, fullResync: 1 }, morePending };
+  return { historyId: progress.historyId, counts: { delivered: 0, ...progress.counts, fullResync: 1 }, morePending };
 }
 
 async function readHistoryId(gmailProvider: GmailProvider, input: FullResyncInput): Promise<string> {

@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 
 import type { Config } from './config';
 import { createActivities, type Delivery } from '../activities';
+import { deliveryConfigFrom } from './delivery/targets';
 import { createGmailProvider, createSandboxGmailProvider, type GmailProvider } from './gmail';
 
 export interface WorkerOptions {
@@ -9,7 +10,7 @@ export interface WorkerOptions {
   config: Config;
   /** Gmail clients for the activities; defaults to the sandbox at `gmailSandboxUrl` for `sandbox` credentials. */
   gmail?: GmailProvider;
-  /** Delivery target of synced changes; defaults to a RecordingDelivery. */
+  /** One delivery target for every mailbox, for tests; by default each mailbox's delivery options choose it. */
   delivery?: Delivery;
   /** Overrides the product activities, for tests that replace one with a failing version. */
   activities?: object;
@@ -29,7 +30,8 @@ export function defaultGmailProvider(config: Pick<Config, 'gmailSandboxUrl'>): G
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { config } = options;
   const activities =
-    options.activities ?? createActivities({ gmail: options.gmail ?? defaultGmailProvider(config), delivery: options.delivery });
+    options.activities ??
+    createActivities({ gmail: options.gmail ?? defaultGmailProvider(config), delivery: options.delivery, deliveryConfig: deliveryConfigFrom(config, config.env) });
 
   return Worker.create({
     connection: options.connection,

@@ -95,6 +95,10 @@ export const ERROR_CATALOGUE = {
     status: 400,
     message: (p: { emailAddress: string; reason: string }) => `Mailbox ${p.emailAddress} rejected the request: ${p.reason}`,
   },
+  INVALID_DELIVERY_OPTIONS: {
+    status: 400,
+    message: (p: { problem: string }) => `The delivery options are invalid: ${p.problem}.`,
+  },
   WATCH_TOPIC_MISSING: {
     status: 400,
     message: () => 'topicName is missing; send the Pub/Sub topic (projects/{project}/topics/{topic}) in the body or set a default topic in the configuration.',

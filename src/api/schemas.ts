@@ -56,7 +56,15 @@ export const StartMailboxBody = Type.Object(
     ),
     delivery: Type.Optional(
       Type.Object(
-        { target: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })) },
+        {
+          target: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'log or webhook; defaults to GMAIL_SYNC_DELIVERY_TARGET.' })),
+          webhookUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'URL the webhook target POSTs events to: https, or http to a loopback address.' })),
+          webhookSecretRef: Type.Optional(
+            Type.String({ maxLength: 64, description: 'Name of the signing secret, which workers read from GMAIL_SYNC_WEBHOOK_SECRET_<NAME>; never the secret itself.' }),
+          ),
+          format: Type.Optional(Type.String({ description: 'messages.get format: metadata (default) or full, which adds the body.' })),
+          metadataHeaders: Type.Optional(Type.Array(Type.String(), { maxItems: 100, description: 'Headers fetched with format metadata; defaults to GMAIL_SYNC_DELIVERY_METADATA_HEADERS.' })),
+        },
         { additionalProperties: true, description: 'Delivery target options; omitted options take the configured defaults.' },
       ),
     ),

@@ -1,5 +1,6 @@
 import { parseBoolean, parseHostPort, parseInteger, parseOneOf, parsePort, parseString } from './parsers';
 import { CREDENTIAL_PROVIDERS, parseApiToken, parseEmailAddress, parseHttpUrl, parseSubscriptionName, parseTopicName } from '../api/settings-parsers';
+import { DELIVERY_TARGETS, parseHeaderNames } from '../delivery/delivery-options';
 
 /**
  * One environment setting: its variable, default, unit and meaning. This table
@@ -201,6 +202,35 @@ export const settings = {
     defaultValue: '20',
     unit: 'activities per second',
     parse: parseInteger(1, 10000),
+  }),
+
+  // Delivery of synced messages to each mailbox's target.
+  deliveryTarget: setting({
+    name: 'GMAIL_SYNC_DELIVERY_TARGET',
+    description: `Delivery target of mailboxes whose delivery options name none, one of ${DELIVERY_TARGETS.join(', ')}. A webhook mailbox names its URL and signing secret in its own options; the worker reads the secret named NAME from GMAIL_SYNC_WEBHOOK_SECRET_NAME.`,
+    defaultValue: 'log',
+    parse: parseOneOf(DELIVERY_TARGETS),
+  }),
+  deliveryConcurrency: setting({
+    name: 'GMAIL_SYNC_DELIVERY_CONCURRENCY',
+    description: 'Maximum number of messages that one sync fetches and delivers at once.',
+    defaultValue: '8',
+    unit: 'messages',
+    parse: parseInteger(1, 100),
+  }),
+  deliveryTimeoutMs: setting({
+    name: 'GMAIL_SYNC_DELIVERY_TIMEOUT_MS',
+    description:
+      'Time budget of all delivery attempts of one message; retryable failures are retried with backoff within it, and past it the message counts as failed and the sync moves on.',
+    defaultValue: '10000',
+    unit: 'milliseconds',
+    parse: parseInteger(100, 300000),
+  }),
+  deliveryMetadataHeaders: setting({
+    name: 'GMAIL_SYNC_DELIVERY_METADATA_HEADERS',
+    description: 'Comma-separated message headers that messages.get fetches in format metadata, unless a mailbox names its own.',
+    defaultValue: 'From,To,Subject,Date',
+    parse: parseHeaderNames,
   }),
 };
 

@@ -197,6 +197,34 @@ describe('mailbox API', () => {
     });
   });
 
+  describe('delivery options', () => {
+    const webhook = { target: 'webhook', webhookUrl: 'https://hooks.example.com/gmail', webhookSecretRef: 'billing' };
+
+    it.each([
+      ['an unknown target', { target: 'pigeon' }, '"pigeon" is not a known target; use one of log, webhook'],
+      ['a webhook without URL', { target: 'webhook', webhookSecretRef: 'billing' }, 'delivery.webhookUrl is missing'],
+      ['a webhook URL that is not http(s)', { ...webhook, webhookUrl: 'ftp://hooks.example.com/gmail' }, '"ftp://hooks.example.com/gmail" uses ftp; use an https URL'],
+      ['a webhook URL that is not a URL', { ...webhook, webhookUrl: 'hooks.example.com' }, '"hooks.example.com" is not a URL'],
+      ['plain http to a remote host', { ...webhook, webhookUrl: 'http://hooks.example.com/gmail' }, 'plain http to a host other than loopback; use https'],
+      ['a webhook without secret reference', { target: 'webhook', webhookUrl: webhook.webhookUrl }, 'delivery.webhookSecretRef undefined is missing or invalid'],
+      ['an unknown format', { format: 'raw' }, 'delivery.format "raw" is invalid; use metadata or full'],
+    ])('rejects %s with 400', async (_case, delivery, message) => {
+      const response = await start({ emailAddress: 'bad-delivery@example.com', delivery });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_DELIVERY_OPTIONS' });
+      expect(response.json<{ message: string }>().message).toContain(message);
+    });
+
+    it('passes a valid webhook target to the workflow', async () => {
+      const response = await start({ emailAddress: 'webhook@example.com', delivery: { ...webhook, webhookUrl: 'http://127.0.0.1:9999/gmail' } });
+
+      expect(response.statusCode).toBe(201);
+      const input = await harness.env.client.workflow.getHandle(mailboxId('webhook@example.com')).query(inputQuery);
+      expect(input.delivery).toEqual({ ...webhook, webhookUrl: 'http://127.0.0.1:9999/gmail' });
+    });
+  });
+
   describe('state, sync, resync and stop', () => {
     beforeAll(async () => {
       await start({ emailAddress: 'state@example.com' });

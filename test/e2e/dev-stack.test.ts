@@ -113,7 +113,7 @@ describe('dev stack end to end', () => {
     await eventually(async () => (await mailboxState(emailAddress)).historyId !== null);
 
     // 2. Faults: duplicated pushes, one dropped push, and history.list answering 429 with Retry-After.
-    //    NOTE: messages.get gets no fault because the recording delivery does not fetch messages yet.
+    //    NOTE: messages.get gets no fault; message delivery has its own tests in test/activities.
     sandbox.addNotificationFault({ kind: 'duplicate', emailAddress, count: 3 });
     sandbox.addFault({ method: 'history.list', emailAddress, status: 429, count: 2, retryAfterSeconds: 1 });
 

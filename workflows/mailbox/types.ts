@@ -28,7 +28,16 @@ export interface CredentialRef {
 
 /** Delivery target settings; the delivery work owns their meaning. */
 export interface DeliveryOptions {
+  /** `log` or `webhook`; without it, the worker's configured default. */
   target?: string;
+  /** URL the webhook target POSTs to: https, or http to a loopback address. */
+  webhookUrl?: string;
+  /** Name of the webhook signing secret, which the worker reads from GMAIL_SYNC_WEBHOOK_SECRET_<NAME>; never the secret. */
+  webhookSecretRef?: string;
+  /** messages.get format: `metadata` (the default) or `full`, which adds the body. */
+  format?: string;
+  /** Headers that format `metadata` fetches; defaults to the worker's configured list. */
+  metadataHeaders?: string[];
   includeLabelEvents?: boolean;
   includeSpam?: boolean;
   includeTrash?: boolean;

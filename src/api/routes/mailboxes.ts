@@ -17,6 +17,7 @@ import {
   syncMailbox,
 } from '../../temporal/mailbox-client';
 import { mailboxWorkflowId, type CredentialRef, type DeliveryOptions, type MailboxWorkflowInput } from '../../../workflows/mailbox/types';
+import { deliveryOptionsProblem } from '../../delivery/delivery-options';
 import { checkHistoryId } from '../../ingest/history-id';
 import { requireApiToken } from '../api-token';
 import { ApiError } from '../errors';
@@ -95,6 +96,10 @@ function buildWorkflowInput(body: StartMailboxBody, emailAddress: string, defaul
     throw ApiError.of('WATCH_TOPIC_MISSING');
   }
   const delivery = withoutUndefined({ ...defaults.delivery, ...body.delivery, includeLabelEvents: body.includeLabelEvents });
+  const deliveryProblem = deliveryOptionsProblem(delivery);
+  if (deliveryProblem !== undefined) {
+    throw ApiError.of('INVALID_DELIVERY_OPTIONS', { problem: deliveryProblem });
+  }
   return withoutUndefined({
     emailAddress,
     watch: withoutUndefined({ topicName, labelIds: body.labelIds, labelFilterBehavior: body.labelFilterBehavior }),

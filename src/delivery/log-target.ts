@@ -1,0 +1,28 @@
+import { Context } from '@temporalio/activity';
+
+import type { Delivery, DeliveryEvent, MailboxChangeKind } from '../../activities/delivery';
+
+/**
+ * Writes one log line per event, through the activity's logger, and counts
+ * events per kind. The line carries ids, labelIds and the names of the
+ * fetched headers, never their values, the snippet or the body.
+ */
+export class LogDelivery implements Delivery {
+  readonly counts: Partial<Record<MailboxChangeKind, number>> = {};
+
+  deliver(event: DeliveryEvent): Promise<void> {
+    this.counts[event.kind] = (this.counts[event.kind] ?? 0) + 1;
+    Context.current().log.info('Delivered event to the log target', {
+      kind: event.kind,
+      deliveryId: event.deliveryId,
+      emailAddress: event.emailAddress,
+      messageId: event.messageId,
+      threadId: event.threadId,
+      historyId: event.historyId ?? event.historyRecordId,
+      labelIds: event.labelIds,
+      headerNames: event.headers?.map((header) => header.name),
+      deliveredOfKind: this.counts[event.kind],
+    });
+    return Promise.resolve();
+  }
+}

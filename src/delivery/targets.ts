@@ -1,0 +1,66 @@
+import type { Delivery } from '../../activities/delivery';
+import type { DeliveryOptions } from '../../workflows/mailbox/types';
+import { DEFAULT_METADATA_HEADERS, deliveryOptionsProblem, webhookSecretVariable, type DeliveryTargetName } from './delivery-options';
+import { LogDelivery } from './log-target';
+import { WebhookDelivery } from './webhook-target';
+
+/** The worker's delivery settings, read from the configuration once at start. */
+export interface DeliveryConfig {
+  /** Target of mailboxes whose delivery options name none. */
+  defaultTarget: DeliveryTargetName;
+  /** Maximum number of messages of one sync that are fetched and delivered at once. */
+  concurrency: number;
+  /** Budget of one message's delivery attempts, in milliseconds. */
+  timeoutMs: number;
+  metadataHeaders: string[];
+  /** Returns the signing secret that a `webhookSecretRef` names, or undefined when it is not set. */
+  resolveSecret: (secretRef: string) => string | undefined;
+}
+
+export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
+  defaultTarget: 'log',
+  concurrency: 8,
+  timeoutMs: 10_000,
+  metadataHeaders: DEFAULT_METADATA_HEADERS,
+  resolveSecret: () => undefined,
+};
+
+/** Builds the worker's delivery settings from its environment. */
+export function deliveryConfigFrom(
+  config: { deliveryTarget: DeliveryTargetName; deliveryConcurrency: number; deliveryTimeoutMs: number; deliveryMetadataHeaders: string[] },
+  env: Record<string, string | undefined>,
+): DeliveryConfig {
+  return {
+    defaultTarget: config.deliveryTarget,
+    concurrency: config.deliveryConcurrency,
+    timeoutMs: config.deliveryTimeoutMs,
+    metadataHeaders: config.deliveryMetadataHeaders,
+    resolveSecret: (secretRef) => env[webhookSecretVariable(secretRef)] || undefined,
+  };
+}
+
+/** A mailbox's delivery options that name no usable target, or a secret the worker does not have. */
+export class DeliveryTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeliveryTargetError';
+  }
+}
+
+/** Creates the delivery target of a mailbox from its options and the worker's settings. */
+export function createDeliveryTarget(options: DeliveryOptions | undefined, config: DeliveryConfig): Delivery {
+  const resolved = { ...options, target: options?.target ?? config.defaultTarget };
+  const problem = deliveryOptionsProblem(resolved);
+  if (problem !== undefined) {
+    throw new DeliveryTargetError(problem);
+  }
+  if (resolved.target === 'log') {
+    return new LogDelivery();
+  }
+  const secretRef = resolved.webhookSecretRef!;
+  const secret = config.resolveSecret(secretRef);
+  if (secret === undefined) {
+    throw new DeliveryTargetError(`the webhook signing secret ${JSON.stringify(secretRef)} is not set; set ${webhookSecretVariable(secretRef)} on the workers`);
+  }
+  return new WebhookDelivery(resolved.webhookUrl!, secret);
+}
