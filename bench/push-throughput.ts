@@ -149,6 +149,8 @@ async function main(): Promise<void> {
       GMAIL_SYNC_PUSH_AUDIENCE: PUSH_AUDIENCE,
       GMAIL_SYNC_PUSH_SERVICE_ACCOUNT: PUSH_SERVICE_ACCOUNT,
       GMAIL_SYNC_PUSH_CERTS_URL: issuer.certsUrl,
+      // env.client signals with plain payloads, as the direct baseline does.
+      GMAIL_SYNC_PAYLOAD_ENCRYPTION: 'off',
     });
     const api = await buildApiServer({
       config,

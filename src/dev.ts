@@ -5,6 +5,8 @@
  */
 import { devApiConfig, devApiToken, devBanner, startDevSandbox } from './api/dev-support';
 import { runApi } from './api/run-api';
+import { withDevPayloadEncryptionDefault } from './codec/codec-settings';
+import { createDataConverter } from './codec/data-converter';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { installWorkerMetrics } from './metrics/worker-metrics';
@@ -15,8 +17,10 @@ import { startDevServer } from './temporal/dev-server';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(withDevPayloadEncryptionDefault(process.env));
   const logger = createLogger(config, 'gmail-sync-dev');
+  // Rejects encryption without keys before any server starts.
+  createDataConverter(config);
   installWorkerMetrics(config);
 
   // 1. Temporal: reuse a running server or start the dev server with its SQLite file.
@@ -43,7 +47,10 @@ async function main(): Promise<void> {
   // detached dev server running; take the same orderly path as SIGTERM instead.
   process.once('SIGHUP', () => process.kill(process.pid, 'SIGTERM'));
 
-  logger.info({ api: api.url, sandbox: sandbox?.url ?? null, temporal: server.address, taskQueue: config.taskQueue }, 'gmail-sync dev is running; press Ctrl-C to stop');
+  logger.info(
+    { api: api.url, sandbox: sandbox?.url ?? null, temporal: server.address, taskQueue: config.taskQueue, payloadEncryption: config.payloadEncryption },
+    'gmail-sync dev is running; press Ctrl-C to stop',
+  );
   process.stdout.write(
     devBanner({ apiUrl: api.url, sandboxUrl: sandbox?.url, uiUrl: server.uiUrl ?? '(reused server; open its own UI)', temporal: server.address, token, tokenFile }),
   );

@@ -2,6 +2,7 @@
  * Runs a gmail-sync worker against the Temporal server in TEMPORAL_ADDRESS
  * until SIGINT or SIGTERM.
  */
+import { createDataConverter } from './codec/data-converter';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { installWorkerMetrics } from './metrics/worker-metrics';
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'gmail-sync-worker');
   installWorkerMetrics(config);
+  // Rejects encryption without keys before connecting, so that error is the one reported.
+  createDataConverter(config);
   const connection = await connectWorker(config);
   const worker = await createWorker({ connection, config });
 

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 
+import { createDataConverter } from './codec/data-converter';
 import type { Config } from './config';
 import { createActivities, type Delivery } from '../activities';
 import { deliveryConfigFrom } from './delivery/targets';
@@ -25,7 +26,8 @@ export function defaultGmailProvider(config: Pick<Config, 'gmailSandboxUrl'>): G
  * Creates the worker that runs gmail-sync's workflows and activities on the
  * configured task queue. Temporal's runtime shuts it down on SIGINT and
  * SIGTERM: it stops polling, lets running activities finish within the grace
- * time, and then `run()` resolves.
+ * time, and then `run()` resolves. Payloads are encrypted when payload
+ * encryption is on, and a ConfigError is thrown when it is on without keys.
  */
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { config } = options;
@@ -39,6 +41,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: config.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities,
+    dataConverter: createDataConverter(config),
     maxConcurrentActivityTaskExecutions: config.activityConcurrency,
     maxConcurrentLocalActivityExecutions: config.localActivityConcurrency,
     maxTaskQueueActivitiesPerSecond: config.activitiesPerSecond,

@@ -9,6 +9,19 @@ function digest(value: string): Buffer {
 }
 
 /**
+ * Builds a check that a request carries `Authorization: Bearer <API token>`,
+ * compared as in requireApiToken, for routes such as the codec server that
+ * answer a missing or wrong token themselves.
+ */
+export function hasApiToken(apiToken: string): (request: FastifyRequest) => boolean {
+  const expected = digest(apiToken);
+  return (request) => {
+    const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
+    return match !== null && timingSafeEqual(digest(match[1]), expected);
+  };
+}
+
+/**
  * Builds the onRequest hook of the management routes: the request must carry
  * `Authorization: Bearer <API token>`. Both sides are hashed first, so the
  * comparison takes the same time whatever the length or content of the guess.

@@ -8,11 +8,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 
+import { codecRoutes } from '../codec/codec-routes';
+import { createPayloadCodec } from '../codec/data-converter';
 import { ConfigError, type Config } from '../config';
 import { EMAIL_ADDRESS_MAX_LENGTH } from '../ingest/email-address';
 import type { IngestDeps } from '../ingest/ingest-notification';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics/metrics';
+import { hasApiToken } from './api-token';
 import { createErrorHandler, translateRouterError } from './error-handler';
 import { ApiError, errorBody } from './errors';
 import { derivePageTokenKey } from './page-token';
@@ -32,6 +35,9 @@ export type ApiConfig = Pick<
   | 'signalTimeoutMs'
   | 'temporalNamespace'
   | 'taskQueue'
+  | 'payloadEncryption'
+  | 'payloadKeys'
+  | 'codecCorsOrigins'
 >;
 
 export interface ApiServerOptions {
@@ -73,6 +79,14 @@ export function requireApiSettings(config: ApiConfig): { apiToken: string; pushA
   }
   if (config.apiToken === undefined) {
     problems.push('GMAIL_SYNC_API_TOKEN is missing: set it to a random string of at least 16 characters, for example the output of `openssl rand -hex 32`.');
+  }
+  try {
+    createPayloadCodec(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) {
+      throw error;
+    }
+    problems.push(...error.problems);
   }
   if (problems.length > 0) {
     throw new ConfigError(problems);
@@ -194,6 +208,12 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     healthRoutes(scope, { client, metrics, isDraining });
     done();
   });
+
+  // 6. The codec server that the Temporal UI and CLI decrypt payloads through, for API token holders only.
+  const codec = createPayloadCodec(config);
+  if (codec !== undefined) {
+    await app.register(codecRoutes, { prefix: '/codec', codec, authorize: hasApiToken(required.apiToken), allowedOrigins: config.codecCorsOrigins });
+  }
 
   return {
     app,

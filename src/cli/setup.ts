@@ -10,7 +10,7 @@ import { pubsubSteps } from '../setup/pubsub';
 import { parseSetupOptions, SETUP_USAGE, UsageError, type SetupOptions } from '../setup/options';
 import { runSteps, type SetupStep } from '../setup/steps';
 import { temporalSteps } from '../setup/temporal';
-import { connectClient } from '../temporal/connection';
+import { connectTemporal } from '../temporal/connection';
 
 /** Runs setup with the given arguments and returns the process exit code. */
 export async function runSetup(argv: string[], env: NodeJS.ProcessEnv, print: (line: string) => void): Promise<number> {
@@ -34,7 +34,8 @@ export async function runSetup(argv: string[], env: NodeJS.ProcessEnv, print: (l
     steps.push(...pubsubSteps(pubsub, options.pubsub));
   }
   if (options.temporal) {
-    const connect = async () => (await connectClient(config)).connection;
+    // Setup reaches only the operator service, so it needs no payload keys.
+    const connect = () => connectTemporal(config);
     steps.push(...temporalSteps(connect, config.temporalAddress, config.temporalNamespace));
   }
 

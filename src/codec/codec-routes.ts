@@ -36,7 +36,16 @@ export interface CodecRoutesOptions {
   authorize: (request: FastifyRequest) => boolean;
   /** Origins allowed to call the endpoint from a browser, such as the Temporal UI's. */
   allowedOrigins: string[];
+  /** Largest request body in bytes, CODEC_BODY_LIMIT_BYTES by default. */
+  bodyLimitBytes?: number;
 }
+
+/**
+ * Default body limit of the codec routes: 8 MiB, room for a batch of payloads
+ * near the Temporal server's default 2 MiB blob size limit (`limit.blobSize.error`)
+ * once base64 adds a third.
+ */
+export const CODEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 
 /**
  * Registers a Temporal codec server under the current prefix: `POST /encode`
@@ -62,7 +71,7 @@ export function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): 
       return reply.code(204).send();
     });
 
-    app.post<{ Body: { payloads?: JsonPayload[] } }>(`/${direction}`, async (request, reply) => {
+    app.post<{ Body: { payloads?: JsonPayload[] } }>(`/${direction}`, { bodyLimit: options.bodyLimitBytes ?? CODEC_BODY_LIMIT_BYTES }, async (request, reply) => {
       cors(request, reply);
       if (!options.authorize(request)) {
         return reply.code(401).send({ code: 'UNAUTHORIZED', message: 'The codec endpoint needs `Authorization: Bearer <API token>`.' });

@@ -15,7 +15,8 @@ type OptionalKey =
   | 'pushServiceAccount'
   | 'pullSubscription'
   | 'watchTopic'
-  | 'workerMetricsAddress';
+  | 'workerMetricsAddress'
+  | 'payloadKeys';
 
 /** Every setting, parsed. */
 export type Config = {

@@ -1,6 +1,7 @@
 import { parseBoolean, parseHostPort, parseInteger, parseOneOf, parsePort, parseString } from './parsers';
 import { CREDENTIAL_PROVIDERS, parseApiToken, parseEmailAddress, parseHttpUrl, parseSubscriptionName, parseTopicName } from '../api/settings-parsers';
 import { DELIVERY_TARGETS, parseHeaderNames } from '../delivery/delivery-options';
+import { PAYLOAD_ENCRYPTION_MODES, parseOrigins, parsePayloadKeyring } from '../codec/codec-settings';
 
 /**
  * One environment setting: its variable, default, unit and meaning. This table
@@ -231,6 +232,29 @@ export const settings = {
     description: 'Comma-separated message headers that messages.get fetches in format metadata, unless a mailbox names its own.',
     defaultValue: 'From,To,Subject,Date',
     parse: parseHeaderNames,
+  }),
+
+  // Payload encryption of gmail-sync's own workflows, and the codec server that the Temporal UI decodes through.
+  payloadEncryption: setting({
+    name: 'GMAIL_SYNC_PAYLOAD_ENCRYPTION',
+    description:
+      "Encrypt the payloads of gmail-sync's workflows (inputs, results, signals, queries, memos, failure messages) with AES-256-GCM before they reach Temporal, on or off. `npm run dev` defaults it to off; the worker and the API do not start with it on and GMAIL_SYNC_PAYLOAD_KEYS unset.",
+    defaultValue: 'on',
+    parse: parseOneOf(PAYLOAD_ENCRYPTION_MODES),
+  }),
+  payloadKeys: setting({
+    name: 'GMAIL_SYNC_PAYLOAD_KEYS',
+    description:
+      'Keyring of payload encryption as id:base64key[,id:base64key], each key 32 bytes from `openssl rand -base64 32`. The first key encrypts and every key decrypts, so rotate by putting a new key first and keep old ones while histories encrypted with them are retained. Worker and API need the same keyring.',
+    secret: true,
+    parse: parsePayloadKeyring,
+  }),
+  codecCorsOrigins: setting({
+    name: 'GMAIL_SYNC_CODEC_CORS_ORIGINS',
+    description:
+      "Comma-separated browser origins, such as the Temporal UI's, allowed to call the codec server at /codec when payload encryption is on.",
+    defaultValue: 'http://localhost:8233,http://127.0.0.1:8233',
+    parse: parseOrigins,
   }),
 };
 

@@ -2,6 +2,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 
+import { createDataConverter } from '../codec/data-converter';
 import type { Config } from '../config';
 
 /**
@@ -19,10 +20,25 @@ export function temporalConnectionOptions(config: Config): ConnectionOptions {
   } as ConnectionOptions;
 }
 
-/** Opens the client connection that the API and scripts use. */
+/**
+ * Creates a gmail-sync client on an open connection, with the data converter
+ * from configuration, so it reads and writes the payloads that the worker does.
+ * Throws a ConfigError when payload encryption is on without keys.
+ */
+export function createClient(connection: Connection, config: Pick<Config, 'temporalNamespace' | 'payloadEncryption' | 'payloadKeys'>): Client {
+  return new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(config) });
+}
+
+/** Opens a client connection without a client, for callers that reach only the operator or health service. */
+export function connectTemporal(config: Config): Promise<Connection> {
+  return Connection.connect(temporalConnectionOptions(config));
+}
+
+/** Opens the client connection that the API and scripts use; the payload settings are checked before connecting. */
 export async function connectClient(config: Config): Promise<{ client: Client; connection: Connection }> {
-  const connection = await Connection.connect(temporalConnectionOptions(config));
-  return { connection, client: new Client({ connection, namespace: config.temporalNamespace }) };
+  createDataConverter(config);
+  const connection = await connectTemporal(config);
+  return { connection, client: createClient(connection, config) };
 }
 
 /** Opens the native connection that a worker polls through. */

@@ -42,6 +42,25 @@ function isListening(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Returns the URL of the API's codec server as the browser reaches it. An API
+ * that listens on every interface is reached on loopback.
+ */
+export function codecEndpointUrl(config: Pick<Config, 'apiHost' | 'apiPort'>): string {
+  const host = config.apiHost === '0.0.0.0' || config.apiHost === '::' ? '127.0.0.1' : config.apiHost.replace(/^\[|\]$/g, '');
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.apiPort}/codec`;
+}
+
+/**
+ * Builds the start-dev arguments that point the UI at the codec server, when payloads are encrypted.
+ * NOTE: the codec server requires the API bearer token, and the Temporal UI sends only its own login
+ * token or cookies, so the dev server's UI (which has no login) gets 401 and shows payloads encoded.
+ * `temporal workflow show --codec-endpoint <url> --codec-auth "Bearer <API token>"` decodes them.
+ */
+export function devServerCodecArgs(config: Pick<Config, 'apiHost' | 'apiPort' | 'payloadEncryption'>): string[] {
+  return config.payloadEncryption === 'on' ? ['--ui-codec-endpoint', codecEndpointUrl(config)] : [];
+}
+
 /** Connects to the frontend, retrying until it responds or the deadline passes. */
 async function waitForFrontend(address: string, timeoutMs: number, exited: () => boolean): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
@@ -78,7 +97,8 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 
 /**
  * Starts `temporal server start-dev` with a persistent SQLite file under the
- * data folder, the UI on TEMPORAL_UI_PORT and gmail-sync's search attributes,
+ * data folder, the UI on TEMPORAL_UI_PORT (decoding through the API's codec
+ * server when payloads are encrypted) and gmail-sync's search attributes,
  * or reuses a server that already listens at TEMPORAL_ADDRESS.
  */
 export async function startDevServer(config: Config, cli: TemporalCli, logger: Logger): Promise<DevServer> {
@@ -116,6 +136,7 @@ export async function startDevServer(config: Config, cli: TemporalCli, logger: L
         ui: true,
         uiPort: config.temporalUiPort,
         searchAttributes: SEARCH_ATTRIBUTES,
+        extraArgs: devServerCodecArgs(config),
       },
     });
     return { address, uiUrl, reused: false, stop: () => env.teardown() };
@@ -132,6 +153,7 @@ export async function startDevServer(config: Config, cli: TemporalCli, logger: L
     '--namespace', config.temporalNamespace,
     '--log-level', 'error',
     ...devServerSearchAttributeArgs(),
+    ...devServerCodecArgs(config),
   ];
   logger.info({ cli: cli.path, db: path.relative(process.cwd(), dbFile) }, 'starting the Temporal dev server');
   const child = spawn(cli.path, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });

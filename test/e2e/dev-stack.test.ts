@@ -10,97 +10,40 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 
-import { RecordingDelivery } from '../../activities';
-import { buildApiServer, type ApiServer } from '../../src/api/server';
+import type { RecordingDelivery } from '../../activities';
+import { buildApiServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
-import { createGmailProvider, createSandboxGmailProvider, resolveMailboxAddress } from '../../src/gmail';
-import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { createWorker } from '../../src/worker';
+import type { Sandbox } from '../../src/sandbox';
 import type { MailboxState } from '../../workflows/mailbox/types';
 import { PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT as OIDC_SERVICE_ACCOUNT, startOidcIssuer } from '../api/helpers/oidc';
-import { createDevServerEnv } from '../helpers/temporal';
+import { API_TOKEN, eventually, startDevStack, type DevStack } from './dev-stack-harness';
 
-const API_TOKEN = 'e2e-api-token-0123456789abcdef';
-const PUSH_SERVICE_ACCOUNT = 'gmail-sync-e2e-push@gmail-sync-e2e.iam.gserviceaccount.com';
 const MESSAGES = 20;
 
-/** Polls until `check` returns true; the pipeline is asynchronous end to end. */
-async function eventually(check: () => Promise<boolean>, attempts = 600): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (await check()) {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`condition not met after ${attempts} polls 100 ms apart`);
-}
-
 describe('dev stack end to end', () => {
+  let stack: DevStack;
   let env: TestWorkflowEnvironment;
   let sandbox: Sandbox;
-  let worker: Worker;
-  let running: Promise<void>;
-  let api: ApiServer;
   let apiUrl: string;
-  const delivery = new RecordingDelivery();
+  let delivery: RecordingDelivery;
 
   beforeAll(async () => {
-    // 1. Temporal and the sandbox; the sandbox learns the push endpoint once the API listens.
-    env = await createDevServerEnv();
-    sandbox = await startSandbox({ port: 0, pushServiceAccountEmail: PUSH_SERVICE_ACCOUNT });
-    const taskQueue = `e2e-${randomUUID()}`;
-
-    // 2. The product worker with a recording delivery target.
-    const base = loadConfig({ GMAIL_SYNC_TASK_QUEUE: taskQueue, GMAIL_SYNC_GMAIL_SANDBOX_URL: sandbox.url, GMAIL_SYNC_LOG_LEVEL: 'warn' });
-    worker = await createWorker({ connection: env.nativeConnection, config: base, delivery });
-    running = worker.run();
-
-    // 3. The API, trusting the sandbox's signing key, on a free port.
-    const gmail = createGmailProvider({ sandbox: createSandboxGmailProvider(sandbox.url) });
-    api = await buildApiServer({
-      config: {
-        ...base,
-        apiToken: API_TOKEN,
-        pushAudience: 'https://gmail-sync.e2e/pubsub/push',
-        pushServiceAccount: PUSH_SERVICE_ACCOUNT,
-        pushCertsUrl: sandbox.pemCertsUrl,
-      },
-      client: env.client,
-      logger: pino({ level: 'warn' }),
-      mailboxDefaults: { topicName: 'projects/gmail-sync-e2e/topics/gmail-push', credential: { provider: 'sandbox' } },
-      resolveMailboxAddress: (emailAddress, credential) => resolveMailboxAddress(gmail, emailAddress, credential),
-    });
-    apiUrl = await api.app.listen({ port: 0, host: '127.0.0.1' });
-    sandbox.configurePush({
-      endpoint: `${apiUrl}/pubsub/push`,
-      audience: 'https://gmail-sync.e2e/pubsub/push',
-      minBackoffMs: 200,
-      maxBackoffMs: 1000,
-    });
+    stack = await startDevStack();
+    ({ env, sandbox, apiUrl, delivery } = stack);
   });
 
   afterAll(async () => {
-    await api?.app.close();
-    worker?.shutdown();
-    await running;
-    await sandbox?.stop();
-    await env?.teardown();
+    await stack?.teardown();
   });
 
-  async function apiCall(method: string, path: string, body?: object): Promise<Response> {
-    return fetch(`${apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${API_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
+  function apiCall(method: string, path: string, body?: object): Promise<Response> {
+    return stack.apiCall(method, path, body);
   }
 
-  async function mailboxState(emailAddress: string): Promise<MailboxState> {
-    const response = await apiCall('GET', `/v1/mailboxes/${emailAddress}`);
-    return (await response.json()) as MailboxState;
+  function mailboxState(emailAddress: string): Promise<MailboxState> {
+    return stack.mailboxState(emailAddress);
   }
 
   it('catches up with 20 messages through faults', async () => {
@@ -169,7 +112,7 @@ describe('dev stack end to end', () => {
     // A second API in front of the same Temporal trusts a local issuer, so the guide's bytes can be sent as they are.
     const issuer = await startOidcIssuer();
     const guideApi = await buildApiServer({
-      config: { ...loadConfig({ GMAIL_SYNC_LOG_LEVEL: 'warn' }), apiToken: API_TOKEN, pushAudience: PUSH_AUDIENCE, pushServiceAccount: OIDC_SERVICE_ACCOUNT, pushCertsUrl: issuer.certsUrl },
+      config: { ...loadConfig({ GMAIL_SYNC_LOG_LEVEL: 'warn', GMAIL_SYNC_PAYLOAD_ENCRYPTION: 'off' }), apiToken: API_TOKEN, pushAudience: PUSH_AUDIENCE, pushServiceAccount: OIDC_SERVICE_ACCOUNT, pushCertsUrl: issuer.certsUrl },
       client: env.client,
       logger: pino({ level: 'warn' }),
       mailboxDefaults: { credential: { provider: 'sandbox' } },

@@ -71,6 +71,7 @@ describe('docker-compose.yml', () => {
       GMAIL_SYNC_API_TOKEN: 'a-long-random-token-for-the-test',
       GMAIL_SYNC_PUSH_AUDIENCE: 'https://sync.example.com/pubsub/push',
       GMAIL_SYNC_PUSH_SERVICE_ACCOUNT: 'push@my-project.iam.gserviceaccount.com',
+      GMAIL_SYNC_PAYLOAD_KEYS: `compose-1:${Buffer.alloc(32, 7).toString('base64')}`,
     };
     const environment = Object.fromEntries(
       Object.entries(compose.services[name].environment ?? {}).map(([variable, value]) => [variable, interpolate(String(value), samples)]),
@@ -87,6 +88,16 @@ describe('docker-compose.yml', () => {
     for (const variable of ['GMAIL_SYNC_API_TOKEN', 'GMAIL_SYNC_PUSH_AUDIENCE', 'GMAIL_SYNC_PUSH_SERVICE_ACCOUNT']) {
       expect(() => interpolate(environment[variable], {})).toThrow(`${variable} is required`);
     }
+  });
+
+  it.each(['api', 'worker'])('requires the payload keyring on %s', (name) => {
+    const environment = compose.services[name].environment ?? {};
+
+    expect(() => interpolate(environment.GMAIL_SYNC_PAYLOAD_KEYS, {})).toThrow('GMAIL_SYNC_PAYLOAD_KEYS is required');
+  });
+
+  it('points the UI at the codec server', () => {
+    expect(compose.services['temporal-ui'].environment?.TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:3000/codec');
   });
 
   it('binds the API to all interfaces in its container', () => {

@@ -65,6 +65,8 @@ export async function startApiHarness(options: { worker?: boolean } = {}): Promi
     GMAIL_SYNC_PUSH_SERVICE_ACCOUNT: PUSH_SERVICE_ACCOUNT,
     GMAIL_SYNC_PUSH_CERTS_URL: issuer.certsUrl,
     GMAIL_SYNC_SIGNAL_TIMEOUT_MS: '3000',
+    // The harness worker and env.client use the default data converter, so the API's payloads stay plain too.
+    GMAIL_SYNC_PAYLOAD_ENCRYPTION: 'off',
   });
 
   let worker: Worker | undefined;
