@@ -3,6 +3,7 @@ import type { GmailProvider } from '../src/gmail/provider';
 import type { MailboxActivities, MailboxRef, ResolveMailboxResult, WatchMailboxInput, WatchMailboxResult } from '../workflows/mailbox/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
 
+import { LogDelivery } from '../src/delivery/log-target';
 import { createDeliveryTarget, DEFAULT_DELIVERY_CONFIG, DeliveryTargetError, type DeliveryConfig } from '../src/delivery/targets';
 import type { DeliveryOptions } from '../workflows/mailbox/types';
 import type { Delivery } from './delivery';
@@ -21,14 +22,16 @@ export interface ActivityDependencies {
 export const DELIVERY_TARGET_UNAVAILABLE = 'DeliveryTargetUnavailable';
 
 /**
- * Builds mailboxWorkflow's activities over one Gmail provider and one
- * delivery. Each activity is idempotent: watch and stop can repeat, and a
- * repeated sync delivers the same changes again with the same delivery ids.
+ * Builds mailboxWorkflow's activities over one Gmail provider and the
+ * delivery settings. Each activity is idempotent: watch and stop can repeat,
+ * and a repeated sync delivers the same changes again with the same delivery
+ * ids.
  */
 export function createActivities(dependencies: ActivityDependencies): MailboxActivities {
   const { gmail } = dependencies;
   const config = dependencies.deliveryConfig ?? DEFAULT_DELIVERY_CONFIG;
-  const targetOf = (options: DeliveryOptions | undefined): Delivery => dependencies.delivery ?? createTarget(options, config);
+  const logTarget = new LogDelivery();
+  const targetOf = (options: DeliveryOptions | undefined): Delivery => dependencies.delivery ?? createTarget(options, config, logTarget);
 
   return {
     watchMailbox: (input) => watchMailbox(gmail, input),
@@ -39,9 +42,9 @@ export function createActivities(dependencies: ActivityDependencies): MailboxAct
   };
 }
 
-function createTarget(options: DeliveryOptions | undefined, config: DeliveryConfig): Delivery {
+function createTarget(options: DeliveryOptions | undefined, config: DeliveryConfig, logTarget: LogDelivery): Delivery {
   try {
-    return createDeliveryTarget(options, config);
+    return createDeliveryTarget(options, config, logTarget);
   } catch (error) {
     if (error instanceof DeliveryTargetError) {
       throw ApplicationFailure.create({ type: DELIVERY_TARGET_UNAVAILABLE, message: `The mailbox's delivery target is unusable: ${error.message}.`, nonRetryable: false });

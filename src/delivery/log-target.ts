@@ -4,7 +4,7 @@ import type { Delivery, DeliveryEvent, MailboxChangeKind } from '../../activitie
 
 /**
  * Writes one log line per event, through the activity's logger, and counts
- * events per kind. The line carries ids, labelIds and the names of the
+ * events per kind since the worker started. The line carries ids, labelIds and the names of the
  * fetched headers, never their values, the snippet or the body.
  */
 export class LogDelivery implements Delivery {

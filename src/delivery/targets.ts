@@ -47,15 +47,15 @@ export class DeliveryTargetError extends Error {
   }
 }
 
-/** Creates the delivery target of a mailbox from its options and the worker's settings. */
-export function createDeliveryTarget(options: DeliveryOptions | undefined, config: DeliveryConfig): Delivery {
+/** Creates the delivery target of a mailbox from its options and the worker's settings; `log` mailboxes share `logTarget` and its counts. */
+export function createDeliveryTarget(options: DeliveryOptions | undefined, config: DeliveryConfig, logTarget: LogDelivery = new LogDelivery()): Delivery {
   const resolved = { ...options, target: options?.target ?? config.defaultTarget };
   const problem = deliveryOptionsProblem(resolved);
   if (problem !== undefined) {
     throw new DeliveryTargetError(problem);
   }
   if (resolved.target === 'log') {
-    return new LogDelivery();
+    return logTarget;
   }
   const secretRef = resolved.webhookSecretRef!;
   const secret = config.resolveSecret(secretRef);

@@ -46,6 +46,16 @@ describe('message delivery', () => {
 
   const webhook = (): DeliveryOptions => ({ target: 'webhook', webhookUrl: receiver.url, webhookSecretRef: 'billing' });
 
+  /** A logger for MockActivityEnvironment that keeps every line. */
+  function captureLogs() {
+    const lines: Array<{ message: string; meta?: Record<string, unknown> }> = [];
+    const record = (line: string, meta?: Record<string, unknown>): void => {
+      lines.push({ message: line, meta });
+    };
+    const logger = { log: (_level: string, line: string, meta?: Record<string, unknown>) => record(line, meta), trace: record, debug: record, info: record, warn: record, error: record };
+    return { lines, logger };
+  }
+
   function newMailbox(): { emailAddress: string; start: string } {
     const emailAddress = `delivery-${(counter += 1)}@example.com`;
     return { emailAddress, start: sandbox.createMailbox({ emailAddress }).historyId };
@@ -218,15 +228,19 @@ describe('message delivery', () => {
 
   it('webhook fails a 400 without retrying and moves on', async () => {
     const { emailAddress, start } = newMailbox();
-    sandbox.deliverMessage(emailAddress);
+    const message = sandbox.deliverMessage(emailAddress);
     receiver.reactions.push(400);
+    const { lines, logger } = captureLogs();
 
     const summary = await syncHistory(
       { emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH, delivery: webhook() },
       { deliveryConfig: config() },
+      new MockActivityEnvironment(undefined, { logger }),
     );
 
     expect(receiver.received).toHaveLength(1);
+    const failure = lines.find((line) => line.message.startsWith('Delivery failed'));
+    expect(failure?.meta).toMatchObject({ messageId: message.id, deliveryId: `${emailAddress}/${message.id}`, reason: 'webhook returned HTTP 400' });
     expect(summary.counts.failed).toBe(1);
     expect(summary.counts.delivered).toBe(0);
     expect(summary.historyId).toBe(sandbox.getMailbox(emailAddress).historyId);
@@ -269,14 +283,25 @@ describe('message delivery', () => {
     expect(maxInFlight).toBe(3);
   });
 
-  it('log target delivers without a receiver', async () => {
+  it('log target logs ids, not content', async () => {
     const { emailAddress, start } = newMailbox();
-    sandbox.deliverMessage(emailAddress, { subject: 'private subject' });
+    const message = sandbox.deliverMessage(emailAddress, { subject: 'private subject', from: 'sender@example.org' });
+    const { lines, logger } = captureLogs();
 
-    const summary = await syncHistory({ emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH, delivery: { target: 'log' } }, { deliveryConfig: config() });
+    const summary = await syncHistory(
+      { emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH, delivery: { target: 'log' } },
+      { deliveryConfig: config() },
+      new MockActivityEnvironment(undefined, { logger }),
+    );
 
     expect(summary.counts.delivered).toBe(1);
     expect(receiver.received).toHaveLength(0);
+    const delivered = lines.filter((line) => line.message === 'Delivered event to the log target');
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0].meta).toMatchObject({ deliveryId: `${emailAddress}/${message.id}`, messageId: message.id, headerNames: ['From', 'To', 'Subject', 'Date'] });
+    const logged = JSON.stringify(lines);
+    expect(logged).not.toContain('private subject');
+    expect(logged).not.toContain('sender@example.org');
   });
 
   it('webhook without its secret fails the sync for a retry', async () => {
