@@ -26,8 +26,8 @@ function settle<T>(work: () => T): Promise<T> {
 /**
  * Temporal payload codec that encrypts every payload with AES-256-GCM. The
  * whole original payload (metadata and data) is encrypted, so even its
- * encoding is hidden; the key id travels in clear metadata so that a rotated
- * key still decrypts old histories while the keyring keeps it.
+ * encoding is hidden. The key id travels in clear metadata, so a rotated key
+ * still decrypts old histories while the keyring keeps it.
  */
 export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly keyring: Keyring) {}
