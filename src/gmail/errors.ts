@@ -34,7 +34,7 @@ export function toGmailFailure(error: unknown, method: GmailMethod): Application
   }
   const data = httpError.response?.data;
   const reason = googleErrorReason(data);
-  const detail = `Gmail ${method} answered HTTP ${status}${reason ? ` (${reason})` : ''}: ${errorMessage(data) ?? httpError.message ?? 'no message'}`;
+  const detail = `Gmail ${method} returned HTTP ${status}${reason ? ` (${reason})` : ''}: ${errorMessage(data) ?? httpError.message ?? 'no message'}`;
 
   if (oauthError(data) === 'invalid_grant') {
     return failure(GmailFailureType.AuthRevoked, `The OAuth token endpoint answered invalid_grant during ${method}: the grant is revoked or expired; renew the mailbox's credentials.`, error);

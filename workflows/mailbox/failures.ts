@@ -3,17 +3,17 @@
  * workflow branches on. The activities' error mapper is the only producer.
  */
 export const GmailFailureType = {
-  /** history.list answered 404: the start historyId is older than Gmail's retained history. Not retryable. */
+  /** history.list returned 404 because the start historyId is older than Gmail's retained history. Not retryable. */
   HistoryExpired: 'HistoryExpired',
   /** 429 or a 403 rate-limit reason; retryable after Retry-After. */
   RateLimited: 'RateLimited',
   /** 5xx from Gmail; retryable. */
   GmailUnavailable: 'GmailUnavailable',
-  /** No HTTP answer at all (connection refused, reset or timed out); retryable. */
+  /** No HTTP response at all (connection refused, reset or timed out). Retryable. */
   GmailRequestFailed: 'GmailRequestFailed',
   /** invalid_grant from the token endpoint, or a 401 that persisted after a token refresh. Not retryable. */
   AuthRevoked: 'AuthRevoked',
-  /** users.watch answered 403 because Gmail may not publish to the topic. Not retryable. */
+  /** users.watch returned 403 because Gmail may not publish to the topic. Not retryable. */
   WatchForbidden: 'WatchForbidden',
   /** Any other 4xx: a request that Gmail will never accept, so a bug. Not retryable. */
   InvalidRequest: 'InvalidRequest',
