@@ -2,12 +2,16 @@ import { callGmail } from '../src/gmail/errors';
 import type { GmailProvider } from '../src/gmail/provider';
 import type { MailboxActivities, MailboxRef, ResolveMailboxResult, WatchMailboxInput, WatchMailboxResult } from '../workflows/mailbox/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 
 import { LogDelivery } from '../src/delivery/log-target';
 import { createDeliveryTarget, DEFAULT_DELIVERY_CONFIG, DeliveryTargetError, type DeliveryConfig } from '../src/delivery/targets';
 import type { DeliveryOptions } from '../workflows/mailbox/types';
-import type { Delivery } from './delivery';
+import type { DeliveryActivities, DeliveryWorkflowInput, DeliverMessageOutcome } from '../workflows/delivery/types';
+import { ChangeDeliverer } from './deliver-changes';
+import { addedDeliveryId, type Delivery } from './delivery';
 import { fullResync } from './full-resync';
+import { DeliveryHandOff } from './hand-off';
 import { syncHistory } from './sync-history';
 
 export interface ActivityDependencies {
@@ -16,6 +20,11 @@ export interface ActivityDependencies {
   delivery?: Delivery;
   /** Targets, concurrency, timeout and headers of delivery; defaults to DEFAULT_DELIVERY_CONFIG. */
   deliveryConfig?: DeliveryConfig;
+  /**
+   * Client and task queue for starting deliveryWorkflows. Without it a sync
+   * whose delivery fails throws, because the message would be lost.
+   */
+  temporal?: { client: Client; taskQueue: string };
 }
 
 /** Failure type of a sync whose mailbox names an unusable target; retried, so that no message is skipped while the worker's settings are fixed. */
@@ -27,16 +36,19 @@ export const DELIVERY_TARGET_UNAVAILABLE = 'DeliveryTargetUnavailable';
  * and a repeated sync delivers the same changes again with the same delivery
  * ids.
  */
-export function createActivities(dependencies: ActivityDependencies): MailboxActivities {
+export function createActivities(dependencies: ActivityDependencies): MailboxActivities & DeliveryActivities {
   const { gmail } = dependencies;
   const config = dependencies.deliveryConfig ?? DEFAULT_DELIVERY_CONFIG;
   const logTarget = new LogDelivery();
   const targetOf = (options: DeliveryOptions | undefined): Delivery => dependencies.delivery ?? createTarget(options, config, logTarget);
+  const temporal = dependencies.temporal;
+  const handOff = temporal && new DeliveryHandOff(temporal.client, temporal.taskQueue, config.retry);
 
   return {
     watchMailbox: (input) => watchMailbox(gmail, input),
-    syncHistory: (input) => syncHistory(gmail, targetOf(input.delivery), config, input),
-    fullResync: (input) => fullResync(gmail, targetOf(input.delivery), config, input),
+    syncHistory: (input) => syncHistory(gmail, targetOf(input.delivery), config, input, handOff),
+    fullResync: (input) => fullResync(gmail, targetOf(input.delivery), config, input, handOff),
+    deliverMessage: (input) => deliverMessage(gmail, targetOf(input.delivery), config, input),
     stopWatch: (input) => stopWatch(gmail, input),
     resolveMailbox: (input) => resolveMailbox(gmail, input),
   };
@@ -51,6 +63,14 @@ function createTarget(options: DeliveryOptions | undefined, config: DeliveryConf
     }
     throw error;
   }
+}
+
+/** Fetches the message again and sends it through the mailbox's target: deliveryWorkflow's one activity. */
+function deliverMessage(provider: GmailProvider, target: Delivery, config: DeliveryConfig, input: DeliveryWorkflowInput): Promise<DeliverMessageOutcome> {
+  const gmail = provider.client(input.emailAddress, input.credential);
+  const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config);
+  const deliveryId = input.deliveryId || addedDeliveryId(input.emailAddress, input.messageId);
+  return deliverer.fetchAndSend({ kind: 'messageAdded', deliveryId, messageId: input.messageId, threadId: input.threadId });
 }
 
 /** users.watch with labelFilterBehavior (never the deprecated labelFilterAction). */

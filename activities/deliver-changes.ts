@@ -1,13 +1,31 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { gmail_v1 } from 'googleapis';
 
 import { toGmailFailure } from '../src/gmail/errors';
 import type { DeliveryConfig } from '../src/delivery/targets';
 import type { DeliveryOptions } from '../workflows/mailbox/types';
 import { DeliveryError, type Delivery, type DeliveryEvent, type MailboxChange } from './delivery';
+import type { HandOffOutcome } from './hand-off';
 
-/** Outcome of one change: delivered, skipped because the message was deleted before its fetch, or failed. */
-export type ChangeOutcome = 'delivered' | 'skippedDeleted' | 'failed';
+/**
+ * Outcome of one change: delivered, skipped because the message was deleted
+ * before its fetch, or failed and handed to its deliveryWorkflow (by this
+ * sync or an earlier one).
+ */
+export type ChangeOutcome = 'delivered' | 'skippedDeleted' | HandOffOutcome;
+
+/** Starts the deliveryWorkflow of a change whose delivery failed. */
+export type StartHandOff = (change: MailboxChange) => Promise<HandOffOutcome>;
+
+/** Failure type of deliverMessage when the target rejected the event for good; deliveryWorkflow does not retry it. */
+export const DELIVERY_REJECTED = 'DeliveryRejected';
+
+/** Reason of the last failed attempt to send an event, and whether another attempt may succeed. */
+interface SendFailure {
+  reason: string;
+  retryable: boolean;
+}
 
 /** First pause between attempts of one message; it doubles up to the maximum. */
 const RETRY_INITIAL_MS = 100;
@@ -27,6 +45,8 @@ export class ChangeDeliverer {
     private readonly emailAddress: string,
     private readonly options: DeliveryOptions | undefined,
     private readonly config: DeliveryConfig,
+    /** Undefined where no Temporal client was given; a failed delivery then fails the sync. */
+    private readonly handOff?: StartHandOff,
   ) {}
 
   /**
@@ -70,18 +90,46 @@ export class ChangeDeliverer {
       return 'skippedDeleted';
     }
 
-    const reason = await this.sendWithinBudget(event);
-    if (reason === undefined) {
+    const failure = await this.sendWithinBudget(event);
+    if (failure === undefined) {
       return 'delivered';
     }
-    // TODO: hand a failed message to a deliveryWorkflow once that exists. Until then it is only counted and logged, and the cursor moves past it.
-    Context.current().log.warn('Delivery failed; the message is counted as failed and not retried', {
+    if (this.handOff === undefined) {
+      throw new Error(
+        `Delivery of message ${change.messageId} of ${this.emailAddress} failed (${failure.reason}) and no Temporal client was given to start its deliveryWorkflow; pass \`temporal\` in the activities' dependencies.`,
+      );
+    }
+    const outcome = await this.handOff(change);
+    Context.current().log.warn('Delivery failed; the message is handed to its deliveryWorkflow', {
       emailAddress: this.emailAddress,
       messageId: change.messageId,
       deliveryId: change.deliveryId,
-      reason,
+      reason: failure.reason,
+      handOff: outcome,
     });
-    return 'failed';
+    return outcome;
+  }
+
+  /**
+   * Fetches one added message and sends it within the per-message budget, for
+   * deliverMessage. A failed send throws a retryable ApplicationFailure, or a
+   * non-retryable one of type DeliveryRejected when the target rejected the
+   * event for good.
+   */
+  async fetchAndSend(change: MailboxChange): Promise<'delivered' | 'skippedDeleted'> {
+    const event = await this.fetchEvent(change);
+    if (event === undefined) {
+      return 'skippedDeleted';
+    }
+    const failure = await this.sendWithinBudget(event);
+    if (failure === undefined) {
+      return 'delivered';
+    }
+    throw ApplicationFailure.create({
+      type: failure.retryable ? 'DeliveryFailed' : DELIVERY_REJECTED,
+      message: `Delivery of message ${change.messageId} of ${this.emailAddress} failed: ${failure.reason}.`,
+      nonRetryable: !failure.retryable,
+    });
   }
 
   /** Fetches an added message; returns undefined when Gmail returns 404 because the message was deleted meanwhile. */
@@ -120,7 +168,7 @@ export class ChangeDeliverer {
    * Sends one event, retrying retryable errors with backoff until the budget
    * is spent. Returns undefined on success, or why the last attempt failed.
    */
-  private async sendWithinBudget(event: DeliveryEvent): Promise<string | undefined> {
+  private async sendWithinBudget(event: DeliveryEvent): Promise<SendFailure | undefined> {
     const cancelled = Context.current().cancellationSignal;
     const deadline = Date.now() + this.config.timeoutMs;
     let pauseMs = RETRY_INITIAL_MS;
@@ -137,7 +185,8 @@ export class ChangeDeliverer {
         const retryable = !(error instanceof DeliveryError) || error.retryable;
         if (!retryable || deadline - Date.now() <= pauseMs) {
           const message = error instanceof Error ? error.message : String(error);
-          return deadline - Date.now() <= 0 ? `timed out after ${this.config.timeoutMs} ms (${message})` : message;
+          const reason = deadline - Date.now() <= 0 ? `timed out after ${this.config.timeoutMs} ms (${message})` : message;
+          return { reason, retryable };
         }
       }
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -146,11 +195,14 @@ export class ChangeDeliverer {
   }
 }
 
-/** Adds the outcomes of finished changes to a sync summary's counts. */
+/** Adds the outcomes of finished changes to a sync summary's counts; a handed-off change also counts as `failed`. */
 export function countOutcomes(counts: Record<string, number>, changes: MailboxChange[], outcomes: ChangeOutcome[], finished: number): void {
   for (let index = 0; index < finished; index += 1) {
     const outcome = outcomes[index];
     counts[outcome] = (counts[outcome] ?? 0) + 1;
+    if (outcome === 'handedOff' || outcome === 'alreadyHandedOff') {
+      counts.failed = (counts.failed ?? 0) + 1;
+    }
     if (outcome === 'delivered') {
       counts[changes[index].kind] = (counts[changes[index].kind] ?? 0) + 1;
     }

@@ -7,6 +7,7 @@ import type { SyncSummary } from '../workflows/mailbox/types';
 import type { DeliveryConfig } from '../src/delivery/targets';
 import { ChangeDeliverer, countOutcomes } from './deliver-changes';
 import { addedDeliveryId, type Delivery, type MailboxChange } from './delivery';
+import type { DeliveryHandOff } from './hand-off';
 
 /** Messages received this long before the last successful sync are listed again, for clock skew and indexing lag. */
 export const FULL_RESYNC_MARGIN_MS = 60 * 60 * 1000;
@@ -37,10 +38,11 @@ interface ResyncProgress {
  * heartbeats its label, page token and the finished messages of that page,
  * so a retry resumes there.
  */
-export async function fullResync(gmailProvider: GmailProvider, target: Delivery, config: DeliveryConfig, input: FullResyncInput): Promise<SyncSummary> {
+export async function fullResync(gmailProvider: GmailProvider, target: Delivery, config: DeliveryConfig, input: FullResyncInput, handOff?: DeliveryHandOff): Promise<SyncSummary> {
   const context = Context.current();
   const gmail = gmailProvider.client(input.emailAddress, input.credential);
-  const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config);
+  const startHandOff = handOff && ((change: MailboxChange) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery}, change));
+  const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config, startHandOff);
   const maxMessages = input.maxMessages ?? DEFAULT_FULL_RESYNC_MAX_MESSAGES;
   const after = Math.floor((input.sinceMs - FULL_RESYNC_MARGIN_MS) / 1000);
   // NOTE: with labelFilterBehavior `exclude`, INBOX is listed and the excluded labels are not subtracted.

@@ -6,7 +6,8 @@ import type { SyncHistoryInput } from '../workflows/mailbox/activity-types';
 import type { SyncSummary } from '../workflows/mailbox/types';
 import type { DeliveryConfig } from '../src/delivery/targets';
 import { ChangeDeliverer, countOutcomes } from './deliver-changes';
-import type { Delivery } from './delivery';
+import type { Delivery, MailboxChange } from './delivery';
+import type { DeliveryHandOff } from './hand-off';
 import { HistoryFilter } from './history-filter';
 
 /** history.list's maximum page size; fewer pages mean fewer calls and fewer quota units. */
@@ -28,18 +29,20 @@ interface SyncProgress {
  * every kept change of a page before reading the next one. Returns the last
  * page's historyId as the new cursor only when all pages were delivered; with
  * `maxPages` reached it returns the old cursor and `morePending: true`. A
- * message whose delivery failed still moves the cursor, and is counted as
- * `failed`. A regular activity heartbeats its page token and the finished
+ * message whose delivery failed is handed to its deliveryWorkflow and still
+ * moves the cursor. It counts as `failed`, and as `handedOff`, or as
+ * `alreadyHandedOff` when an earlier sync started that workflow. A regular activity heartbeats its page token and the finished
  * changes of that page, so a retry resumes there.
  * NOTE: a quick sync is a local activity with a 1-minute timeout, which a
  * slow target can spend on one page of 500 messages. The retried attempt then
  * delivers the page again, with the same delivery ids.
  */
-export async function syncHistory(gmailProvider: GmailProvider, target: Delivery, config: DeliveryConfig, input: SyncHistoryInput): Promise<SyncSummary> {
+export async function syncHistory(gmailProvider: GmailProvider, target: Delivery, config: DeliveryConfig, input: SyncHistoryInput, handOff?: DeliveryHandOff): Promise<SyncSummary> {
   const context = Context.current();
   const gmail = gmailProvider.client(input.emailAddress, input.credential);
   const filter = new HistoryFilter(input.emailAddress, input.watch, input.delivery);
-  const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config);
+  const startHandOff = handOff && ((change: MailboxChange) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery, historyId: input.startHistoryId }, change));
+  const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config, startHandOff);
   const heartbeat = (progress: SyncProgress): void => {
     if (!context.info.isLocal) {
       context.heartbeat(progress);

@@ -12,7 +12,7 @@ import { createLogger } from './logger';
 import { installWorkerMetrics } from './metrics/worker-metrics';
 import { provisionTemporalCli } from './provision/temporal-cli';
 import type { Sandbox } from './sandbox';
-import { connectWorker } from './temporal/connection';
+import { connectClient, connectWorker } from './temporal/connection';
 import { startDevServer } from './temporal/dev-server';
 import { createWorker } from './worker';
 
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
 
   // 3. Worker on the gmail-sync task queue.
   const connection = await connectWorker(config);
-  const worker = await createWorker({ connection, config: sandbox ? { ...config, gmailSandboxUrl: sandbox.url } : config });
+  const temporal = await connectClient(config);
+  const worker = await createWorker({ connection, config: sandbox ? { ...config, gmailSandboxUrl: sandbox.url } : config, client: temporal.client });
 
   // 4. API, trusting the sandbox's push signing key in this mode only.
   const { token, file: tokenFile } = devApiToken(config);
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   await api.close();
   await sandbox?.stop();
   await connection.close();
+  await temporal.connection.close();
   await server.stop();
   logger.info('gmail-sync dev stopped');
 }

@@ -6,7 +6,7 @@ import { createDataConverter } from './codec/data-converter';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { installWorkerMetrics } from './metrics/worker-metrics';
-import { connectWorker } from './temporal/connection';
+import { connectClient, connectWorker } from './temporal/connection';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -16,11 +16,14 @@ async function main(): Promise<void> {
   // Rejects encryption without keys before connecting, so that error is the one reported.
   createDataConverter(config);
   const connection = await connectWorker(config);
-  const worker = await createWorker({ connection, config });
+  // The sync activities start deliveryWorkflows through this client.
+  const temporal = await connectClient(config);
+  const worker = await createWorker({ connection, config, client: temporal.client });
 
   logger.info({ address: config.temporalAddress, namespace: config.temporalNamespace, taskQueue: config.taskQueue }, 'worker started');
   await worker.run();
   await connection.close();
+  await temporal.connection.close();
   logger.info('worker stopped');
 }
 

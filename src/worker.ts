@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
 import { createDataConverter } from './codec/data-converter';
@@ -13,6 +14,12 @@ export interface WorkerOptions {
   gmail?: GmailProvider;
   /** One delivery target for every mailbox, for tests; by default each mailbox's delivery options choose it. */
   delivery?: Delivery;
+  /**
+   * Client that the sync activities start deliveryWorkflows with, built by
+   * `createClient` so payloads are encoded like the worker's. Without it a
+   * sync whose delivery fails throws.
+   */
+  client?: Client;
   /** Overrides the product activities, for tests that replace one with a failing version. */
   activities?: object;
 }
@@ -33,7 +40,12 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const { config } = options;
   const activities =
     options.activities ??
-    createActivities({ gmail: options.gmail ?? defaultGmailProvider(config), delivery: options.delivery, deliveryConfig: deliveryConfigFrom(config, config.env) });
+    createActivities({
+      gmail: options.gmail ?? defaultGmailProvider(config),
+      delivery: options.delivery,
+      deliveryConfig: deliveryConfigFrom(config, config.env),
+      temporal: options.client && { client: options.client, taskQueue: config.taskQueue },
+    });
 
   return Worker.create({
     connection: options.connection,

@@ -139,3 +139,48 @@ export const ListMailboxesResponse = Type.Object({
   mailboxes: Type.Array(MailboxSummary),
   nextPageToken: Type.Union([Type.String(), Type.Null()]),
 });
+
+export const ListFailuresQuery = Type.Object(
+  {
+    pageSize: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    pageToken: Type.Optional(Type.String({ maxLength: 4096, description: 'nextPageToken of the previous page.' })),
+  },
+  { additionalProperties: false },
+);
+export type ListFailuresQuery = Static<typeof ListFailuresQuery>;
+
+export const DeliveryFailure = Type.Object({
+  messageId: Type.String(),
+  workflowId: Type.String(),
+  runId: Type.String(),
+  closeTime: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ListFailuresResponse = Type.Object({
+  failures: Type.Array(DeliveryFailure),
+  nextPageToken: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Gmail message ids are hexadecimal; the pattern also admits base64url characters and rejects quotes and slashes. */
+export const MessageId = Type.String({ pattern: '^[0-9A-Za-z_-]{1,64}$', description: 'Gmail message id.' });
+
+export const ReplayFailuresBody = Type.Object(
+  {
+    messageIds: Type.Optional(Type.Array(MessageId, { minItems: 1, maxItems: 1000, description: 'Messages to rerun; without it every failed delivery of the mailbox.' })),
+  },
+  { additionalProperties: false },
+);
+export type ReplayFailuresBody = Static<typeof ReplayFailuresBody>;
+
+export const ReplayFailuresResponse = Type.Object({
+  restarted: Type.Array(Type.Object({ messageId: Type.String(), workflowId: Type.String(), runId: Type.String() })),
+  skipped: Type.Array(
+    Type.Object({
+      messageId: Type.String(),
+      workflowId: Type.String(),
+      reason: Type.Union([Type.Literal('notFailed'), Type.Literal('notFound')], {
+        description: 'notFailed: its latest run has not failed (running, completed, or restarted meanwhile); notFound: no delivery workflow has this id.',
+      }),
+    }),
+  ),
+});

@@ -222,7 +222,7 @@ export const settings = {
   deliveryTimeoutMs: setting({
     name: 'GMAIL_SYNC_DELIVERY_TIMEOUT_MS',
     description:
-      'Time budget of all delivery attempts of one message; retryable failures are retried with backoff within it, and past it the message counts as failed and the sync moves on.',
+      'Time budget of all delivery attempts of one message; retryable failures are retried with backoff within it, and past it the message counts as failed, is handed to its deliveryWorkflow, and the sync moves on.',
     defaultValue: '10000',
     unit: 'milliseconds',
     parse: parseInteger(100, 300000),
@@ -232,6 +232,50 @@ export const settings = {
     description: 'Comma-separated message headers that messages.get fetches in format metadata, unless a mailbox names its own.',
     defaultValue: 'From,To,Subject,Date',
     parse: parseHeaderNames,
+  }),
+
+  // Retry schedule of the deliveryWorkflow that a message is handed to when a sync cannot deliver it.
+  deliveryRetryInitialMs: setting({
+    name: 'GMAIL_SYNC_DELIVERY_RETRY_INITIAL_MS',
+    description: "Pause before a deliveryWorkflow's second attempt; later pauses grow by GMAIL_SYNC_DELIVERY_RETRY_BACKOFF.",
+    defaultValue: '60000',
+    unit: 'milliseconds',
+    parse: parseInteger(1, 86400000),
+  }),
+  deliveryRetryBackoff: setting({
+    name: 'GMAIL_SYNC_DELIVERY_RETRY_BACKOFF',
+    description: "Factor by which a deliveryWorkflow's pause between attempts grows.",
+    defaultValue: '2',
+    unit: 'factor',
+    parse: parseInteger(1, 10),
+  }),
+  deliveryRetryMaxIntervalMs: setting({
+    name: 'GMAIL_SYNC_DELIVERY_RETRY_MAX_INTERVAL_MS',
+    description: "Maximum pause between a deliveryWorkflow's attempts.",
+    defaultValue: '3600000',
+    unit: 'milliseconds',
+    parse: parseInteger(1, 86400000),
+  }),
+  deliveryRetryMaxAttempts: setting({
+    name: 'GMAIL_SYNC_DELIVERY_RETRY_MAX_ATTEMPTS',
+    description: 'Attempts of a deliveryWorkflow, counting the first, before it fails and is listed by the failures route.',
+    defaultValue: '30',
+    unit: 'attempts',
+    parse: parseInteger(1, 1000),
+  }),
+  deliveryRetryScheduleToCloseMs: setting({
+    name: 'GMAIL_SYNC_DELIVERY_RETRY_SCHEDULE_TO_CLOSE_MS',
+    description: "Time limit on all of a deliveryWorkflow's attempts together; past it the workflow fails even with attempts left.",
+    defaultValue: '86400000',
+    unit: 'milliseconds',
+    parse: parseInteger(1000, 2592000000),
+  }),
+  deliveryRetryAttemptTimeoutMs: setting({
+    name: 'GMAIL_SYNC_DELIVERY_RETRY_ATTEMPT_TIMEOUT_MS',
+    description: "Time limit on one attempt of a deliveryWorkflow, which fetches the message and sends it within GMAIL_SYNC_DELIVERY_TIMEOUT_MS.",
+    defaultValue: '600000',
+    unit: 'milliseconds',
+    parse: parseInteger(1000, 86400000),
   }),
 
   // Payload encryption of gmail-sync's own workflows, and the codec server that the Temporal UI decodes through.

@@ -1,4 +1,5 @@
 import type { Delivery } from '../../activities/delivery';
+import type { DeliveryRetryPolicy } from '../../workflows/delivery/types';
 import type { DeliveryOptions } from '../../workflows/mailbox/types';
 import { DEFAULT_METADATA_HEADERS, deliveryOptionsProblem, webhookSecretVariable, type DeliveryTargetName } from './delivery-options';
 import { LogDelivery } from './log-target';
@@ -13,21 +14,50 @@ export interface DeliveryConfig {
   /** Budget of one message's delivery attempts, in milliseconds. */
   timeoutMs: number;
   metadataHeaders: string[];
+  /** Retry schedule of the deliveryWorkflow that a failed message is handed to. */
+  retry: DeliveryRetryPolicy;
   /** Returns the signing secret that a `webhookSecretRef` names, or undefined when it is not set. */
   resolveSecret: (secretRef: string) => string | undefined;
 }
+
+/**
+ * Default retry schedule of a deliveryWorkflow: first retry after 1 minute,
+ * doubling up to 1 hour between attempts, and failing after 30 attempts or
+ * 24 hours, whichever comes first. With these values the 24-hour limit comes
+ * first, after 29 attempts. At most 10 minutes per attempt.
+ */
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetryPolicy = {
+  initialIntervalMs: 60_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 3_600_000,
+  maximumAttempts: 30,
+  scheduleToCloseMs: 86_400_000,
+  attemptTimeoutMs: 600_000,
+};
 
 export const DEFAULT_DELIVERY_CONFIG: DeliveryConfig = {
   defaultTarget: 'log',
   concurrency: 8,
   timeoutMs: 10_000,
   metadataHeaders: DEFAULT_METADATA_HEADERS,
+  retry: DEFAULT_DELIVERY_RETRY,
   resolveSecret: () => undefined,
 };
 
 /** Builds the worker's delivery settings from its environment. */
 export function deliveryConfigFrom(
-  config: { deliveryTarget: DeliveryTargetName; deliveryConcurrency: number; deliveryTimeoutMs: number; deliveryMetadataHeaders: string[] },
+  config: {
+    deliveryTarget: DeliveryTargetName;
+    deliveryConcurrency: number;
+    deliveryTimeoutMs: number;
+    deliveryMetadataHeaders: string[];
+    deliveryRetryInitialMs: number;
+    deliveryRetryBackoff: number;
+    deliveryRetryMaxIntervalMs: number;
+    deliveryRetryMaxAttempts: number;
+    deliveryRetryScheduleToCloseMs: number;
+    deliveryRetryAttemptTimeoutMs: number;
+  },
   env: Record<string, string | undefined>,
 ): DeliveryConfig {
   return {
@@ -35,6 +65,14 @@ export function deliveryConfigFrom(
     concurrency: config.deliveryConcurrency,
     timeoutMs: config.deliveryTimeoutMs,
     metadataHeaders: config.deliveryMetadataHeaders,
+    retry: {
+      initialIntervalMs: config.deliveryRetryInitialMs,
+      backoffCoefficient: config.deliveryRetryBackoff,
+      maximumIntervalMs: config.deliveryRetryMaxIntervalMs,
+      maximumAttempts: config.deliveryRetryMaxAttempts,
+      scheduleToCloseMs: config.deliveryRetryScheduleToCloseMs,
+      attemptTimeoutMs: config.deliveryRetryAttemptTimeoutMs,
+    },
     resolveSecret: (secretRef) => env[webhookSecretVariable(secretRef)] || undefined,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * Management routes under /v1/mailboxes: start, list, read state, stop, sync,
- * resync and reauthorize. Every route needs the API bearer token. Temporal
+ * resync, reauthorize, and list and replay failed deliveries. Every route needs the API bearer token. Temporal
  * client errors propagate to the error handler, which translates them.
  */
 import type { Client } from '@temporalio/client';
@@ -21,13 +21,18 @@ import { deliveryOptionsProblem } from '../../delivery/delivery-options';
 import { checkHistoryId } from '../../ingest/history-id';
 import { requireApiToken } from '../api-token';
 import { ApiError } from '../errors';
+import { listFailures, replayFailures } from '../delivery-failures';
 import { listMailboxes } from '../mailbox-list';
 import {
   ErrorResponse,
+  ListFailuresQuery,
+  ListFailuresResponse,
   ListMailboxesQuery,
   ListMailboxesResponse,
   MailboxParams,
   MailboxState,
+  ReplayFailuresBody,
+  ReplayFailuresResponse,
   ResyncBody,
   StartMailboxBody,
   StartMailboxResponse,
@@ -274,6 +279,49 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
       const emailAddress = request.params.emailAddress.toLowerCase();
       await within(readMs, () => reauthorizeMailbox(client, emailAddress));
       return reply.status(202).send({ emailAddress, workflowId: mailboxWorkflowId(emailAddress) });
+    },
+  );
+
+  app.get(
+    '/v1/mailboxes/:emailAddress/failures',
+    {
+      schema: {
+        summary: "List the mailbox's failed deliveryWorkflows from Temporal visibility, paged",
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        querystring: ListFailuresQuery,
+        response: { 200: ListFailuresResponse, ...errors },
+      },
+    },
+    async (request) =>
+      within(readMs, () => listFailures(client, options.namespace, request.params.emailAddress.toLowerCase(), request.query, options.pageTokenKey)),
+  );
+
+  app.post(
+    '/v1/mailboxes/:emailAddress/replay-failures',
+    {
+      schema: {
+        summary: 'Rerun failed deliveryWorkflows (all, or the given messages) under their workflow ids',
+        tags: ['mailboxes'],
+        security,
+        params: MailboxParams,
+        body: ReplayFailuresBody,
+        response: { 200: ReplayFailuresResponse, 415: ErrorResponse, ...errors },
+      },
+      validatorCompiler: strictBodyValidator,
+      // A request without a body reruns every failed delivery.
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
+    },
+    async (request) => {
+      const emailAddress = request.params.emailAddress.toLowerCase();
+      // Each rerun describes, reads the history of and starts one workflow, so the whole request gets the update deadline.
+      const result = await within(updateMs, () => replayFailures(client, options.namespace, emailAddress, request.body.messageIds));
+      request.log.info({ emailAddress, restarted: result.restarted.length, skipped: result.skipped.length }, 'failed deliveries replayed');
+      return result;
     },
   );
 }

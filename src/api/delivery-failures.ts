@@ -1,0 +1,166 @@
+/**
+ * Failed deliveryWorkflows of a mailbox: listed from Temporal visibility and
+ * rerun under the same workflow id. A rerun repeats the failed run's input,
+ * which holds ids and references only, so the message is fetched again and
+ * delivered with the same delivery id.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+
+import { DELIVERY_WORKFLOW_TYPE, deliveryWorkflowId, type DeliveryWorkflowInput } from '../../workflows/delivery/types';
+import { GMAIL_EMAIL_ADDRESS } from '../temporal/search-attributes';
+import { ApiError } from './errors';
+import { signPageToken, verifyPageToken } from './page-token';
+import type { ListFailuresQuery } from './schemas';
+
+export interface DeliveryFailure {
+  messageId: string;
+  workflowId: string;
+  runId: string;
+  closeTime: string | null;
+}
+
+export interface DeliveryFailurePage {
+  failures: DeliveryFailure[];
+  nextPageToken: string | null;
+}
+
+export interface ReplayResult {
+  restarted: Array<{ messageId: string; workflowId: string; runId: string }>;
+  skipped: Array<{ messageId: string; workflowId: string; reason: 'notFailed' | 'notFound' }>;
+}
+
+/** Upper bound on the failures that one replay without messageIds reruns; a caller with more repeats the request. */
+export const REPLAY_ALL_LIMIT = 1000;
+
+const FAILED = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED;
+
+/** Quotes a value as a visibility string literal, escaping backslashes and single quotes. */
+function visibilityString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Builds the visibility query for a mailbox's failed deliveryWorkflows. */
+export function failuresQuery(emailAddress: string): string {
+  return `WorkflowType = '${DELIVERY_WORKFLOW_TYPE}' AND ExecutionStatus = 'Failed' AND ${GMAIL_EMAIL_ADDRESS.name} = ${visibilityString(emailAddress.toLowerCase())}`;
+}
+
+function messageIdOf(workflowId: string, emailAddress: string): string {
+  const prefix = deliveryWorkflowId(emailAddress, '');
+  return workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : workflowId;
+}
+
+/**
+ * Lists one page of a mailbox's failed deliveryWorkflows. The caller sets the
+ * deadline. A page token that this API did not issue is rejected before
+ * Temporal is called.
+ */
+export async function listFailures(client: Client, namespace: string, emailAddress: string, query: ListFailuresQuery, pageTokenKey: Buffer): Promise<DeliveryFailurePage> {
+  let nextPageToken: Buffer | undefined;
+  if (query.pageToken !== undefined) {
+    nextPageToken = verifyPageToken(pageTokenKey, query.pageToken);
+    if (nextPageToken === undefined) {
+      throw ApiError.of('INVALID_REQUEST', {
+        problem: 'querystring.pageToken is not a nextPageToken returned by this route; omit it to start from the first page',
+      });
+    }
+  }
+
+  const response = await client.workflowService.listWorkflowExecutions({ namespace, pageSize: query.pageSize, nextPageToken, query: failuresQuery(emailAddress) });
+  const failures = (response.executions ?? []).map((execution): DeliveryFailure => {
+    const workflowId = execution.execution?.workflowId ?? '';
+    const closeMs = optionalTsToMs(execution.closeTime);
+    return {
+      messageId: messageIdOf(workflowId, emailAddress),
+      workflowId,
+      runId: execution.execution?.runId ?? '',
+      closeTime: closeMs === undefined ? null : new Date(closeMs).toISOString(),
+    };
+  });
+  const token = response.nextPageToken;
+  return { failures, nextPageToken: token && token.length > 0 ? signPageToken(pageTokenKey, token) : null };
+}
+
+/**
+ * Reruns failed deliveryWorkflows of a mailbox: the given messages, or every
+ * failed one up to REPLAY_ALL_LIMIT. Each rerun starts a new run under the same
+ * workflow id with reuse policy ALLOW_DUPLICATE_FAILED_ONLY, so a delivery
+ * whose latest run did not fail is skipped instead of repeated.
+ */
+export async function replayFailures(client: Client, namespace: string, emailAddress: string, messageIds: string[] | undefined): Promise<ReplayResult> {
+  const address = emailAddress.toLowerCase();
+  const ids = messageIds ?? (await allFailedMessageIds(client, namespace, address));
+  const result: ReplayResult = { restarted: [], skipped: [] };
+
+  for (const messageId of [...new Set(ids)]) {
+    const workflowId = deliveryWorkflowId(address, messageId);
+    const outcome = await replayOne(client, address, workflowId);
+    if (typeof outcome === 'string') {
+      result.skipped.push({ messageId, workflowId, reason: outcome });
+    } else {
+      result.restarted.push({ messageId, workflowId, runId: outcome.runId });
+    }
+  }
+  return result;
+}
+
+async function allFailedMessageIds(client: Client, namespace: string, emailAddress: string): Promise<string[]> {
+  const ids: string[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const response = await client.workflowService.listWorkflowExecutions({ namespace, pageSize: 100, nextPageToken, query: failuresQuery(emailAddress) });
+    for (const execution of response.executions ?? []) {
+      ids.push(messageIdOf(execution.execution?.workflowId ?? '', emailAddress));
+    }
+    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+  } while (nextPageToken !== undefined && ids.length < REPLAY_ALL_LIMIT);
+  return ids.slice(0, REPLAY_ALL_LIMIT);
+}
+
+/** Restarts one deliveryWorkflow from its latest run's input, or returns why it was skipped. */
+async function replayOne(client: Client, emailAddress: string, workflowId: string): Promise<{ runId: string } | 'notFailed' | 'notFound'> {
+  // 1. Only a latest run that failed is rerun.
+  const handle = client.workflow.getHandle(workflowId);
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      return 'notFound';
+    }
+    throw error;
+  }
+  if (description.type !== DELIVERY_WORKFLOW_TYPE) {
+    return 'notFound';
+  }
+  if (description.raw.workflowExecutionInfo?.status !== FAILED) {
+    return 'notFailed';
+  }
+
+  // 2. Read that run's input, decoded by the client's data converter.
+  const history = await client.workflow.getHandle(workflowId, description.runId).fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const input = await decodeFromPayloadsAtIndex<DeliveryWorkflowInput>(client.options.loadedDataConverter, 0, started?.input?.payloads);
+
+  // 3. Start a new run under the same id; a concurrent replay that won the race leaves a running run.
+  try {
+    const rerun = await client.workflow.start(DELIVERY_WORKFLOW_TYPE, {
+      taskQueue: description.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: new TypedSearchAttributes([{ key: GMAIL_EMAIL_ADDRESS, value: emailAddress }]),
+      staticSummary: `Replay of the delivery of Gmail message ${input.messageId} of ${emailAddress}`,
+    });
+    return { runId: rerun.firstExecutionRunId };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      return 'notFailed';
+    }
+    throw error;
+  }
+}
