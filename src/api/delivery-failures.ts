@@ -12,8 +12,7 @@ import { temporal } from '@temporalio/proto';
 
 import { DELIVERY_WORKFLOW_TYPE, deliveryWorkflowId, type DeliveryWorkflowInput } from '../../workflows/delivery/types';
 import { GMAIL_EMAIL_ADDRESS } from '../temporal/search-attributes';
-import { ApiError } from './errors';
-import { signPageToken, verifyPageToken } from './page-token';
+import { requirePageToken, signPageToken } from './page-token';
 import type { ListFailuresQuery } from './schemas';
 
 export interface DeliveryFailure {
@@ -59,15 +58,7 @@ function messageIdOf(workflowId: string, emailAddress: string): string {
  * Temporal is called.
  */
 export async function listFailures(client: Client, namespace: string, emailAddress: string, query: ListFailuresQuery, pageTokenKey: Buffer): Promise<DeliveryFailurePage> {
-  let nextPageToken: Buffer | undefined;
-  if (query.pageToken !== undefined) {
-    nextPageToken = verifyPageToken(pageTokenKey, query.pageToken);
-    if (nextPageToken === undefined) {
-      throw ApiError.of('INVALID_REQUEST', {
-        problem: 'querystring.pageToken is not a nextPageToken returned by this route; omit it to start from the first page',
-      });
-    }
-  }
+  const nextPageToken = requirePageToken(pageTokenKey, query.pageToken);
 
   const response = await client.workflowService.listWorkflowExecutions({ namespace, pageSize: query.pageSize, nextPageToken, query: failuresQuery(emailAddress) });
   const failures = (response.executions ?? []).map((execution): DeliveryFailure => {

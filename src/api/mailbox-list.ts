@@ -10,8 +10,7 @@ import { temporal } from '@temporalio/proto';
 
 import { MAILBOX_WORKFLOW_TYPE } from '../temporal/mailbox-client';
 import { GMAIL_EMAIL_ADDRESS, GMAIL_SYNC_STATUS } from '../temporal/search-attributes';
-import { ApiError } from './errors';
-import { signPageToken, verifyPageToken } from './page-token';
+import { requirePageToken, signPageToken } from './page-token';
 import type { ListMailboxesQuery } from './schemas';
 
 export interface MailboxSummary {
@@ -66,15 +65,7 @@ const STATUS_NAMES = temporal.api.enums.v1.WorkflowExecutionStatus;
  * that this API did not issue is rejected before Temporal is called.
  */
 export async function listMailboxes(client: Client, namespace: string, query: ListMailboxesQuery, pageTokenKey: Buffer): Promise<MailboxPage> {
-  let nextPageToken: Buffer | undefined;
-  if (query.pageToken !== undefined) {
-    nextPageToken = verifyPageToken(pageTokenKey, query.pageToken);
-    if (nextPageToken === undefined) {
-      throw ApiError.of('INVALID_REQUEST', {
-        problem: 'querystring.pageToken is not a nextPageToken returned by this route; omit it to start from the first page',
-      });
-    }
-  }
+  const nextPageToken = requirePageToken(pageTokenKey, query.pageToken);
 
   const response = await client.workflowService.listWorkflowExecutions({
     namespace,

@@ -1,5 +1,5 @@
 /**
- * Page tokens of GET /v1/mailboxes. Temporal's visibility page token is
+ * Page tokens of the routes that page through Temporal visibility. Temporal's visibility page token is
  * opaque, and the dev server returns UNKNOWN for a forged one, which the
  * client retries for about 20 seconds before the call fails. So the API hands
  * out Temporal's token with an HMAC-SHA256 tag and rejects any token whose tag
@@ -8,6 +8,8 @@
  * page tokens.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+
+import { ApiError } from './errors';
 
 /** Bytes of the HMAC tag kept in a token; 16 bytes (128 bits) make a forgery impractical. */
 const TAG_BYTES = 16;
@@ -38,6 +40,24 @@ export function verifyPageToken(key: Buffer, pageToken: string): Buffer | undefi
   const expectedTag = tag(key, token);
   if (token.toString('base64url') !== match[1] || receivedTag.length !== expectedTag.length || !timingSafeEqual(receivedTag, expectedTag)) {
     return undefined;
+  }
+  return token;
+}
+
+/**
+ * Returns Temporal's page token for a route's `pageToken` query parameter, or
+ * undefined for the first page. Throws INVALID_REQUEST for a token this API did
+ * not issue, so it never reaches Temporal.
+ */
+export function requirePageToken(key: Buffer, pageToken: string | undefined): Buffer | undefined {
+  if (pageToken === undefined) {
+    return undefined;
+  }
+  const token = verifyPageToken(key, pageToken);
+  if (token === undefined) {
+    throw ApiError.of('INVALID_REQUEST', {
+      problem: 'querystring.pageToken is not a nextPageToken returned by this route; omit it to start from the first page',
+    });
   }
   return token;
 }
