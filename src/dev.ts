@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => api.server.startDraining());
   process.once('SIGTERM', () => api.server.startDraining());
   // Closing the terminal sends SIGHUP, which would end Node at once and leave the
-  // detached dev server running; take the same orderly path as SIGTERM instead.
+  // detached dev server running. So SIGHUP takes the same orderly path as SIGTERM.
   process.once('SIGHUP', () => process.kill(process.pid, 'SIGTERM'));
 
   logger.info(

@@ -1,6 +1,6 @@
 /**
  * Parsers for environment settings. Each returns the parsed value or throws a
- * plain Error whose message says what is allowed; the config loader adds the
+ * plain Error whose message states what is allowed, and the config loader adds the
  * variable's name and value.
  */
 

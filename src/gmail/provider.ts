@@ -15,7 +15,7 @@ export interface GmailProvider {
 
 /**
  * Routes each credential reference to the provider of its kind; a kind with
- * no configured provider fails with a message that says so.
+ * no configured provider fails with a message that names the kind.
  */
 export function createGmailProvider(providers: Partial<Record<CredentialRef['provider'], GmailProvider>>): GmailProvider {
   return {

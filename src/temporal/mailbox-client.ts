@@ -36,7 +36,7 @@ export interface StartMailboxResult {
   emailAddress: string;
   workflowId: string;
   runId: string;
-  /** False when a workflow for this mailbox was already running; the API answers 200 then, 201 otherwise. */
+  /** False when a workflow for this mailbox was already running; the API then returns 200, and 201 otherwise. */
   started: boolean;
 }
 

@@ -16,7 +16,7 @@ export async function sleeperWorkflow(duration: Duration): Promise<number> {
   return Date.now() - started;
 }
 
-/** Adds the numbers it is signalled, answers `total`, and completes on `finish`. */
+/** Adds the numbers it is signalled, returns the sum from the `total` query, and completes on `finish`. */
 export async function counterWorkflow(): Promise<number> {
   let total = 0;
   let finished = false;
