@@ -85,6 +85,55 @@ describe('Gmail activities', () => {
     expect(summary.historyId).toBe(start);
   });
 
+  it('syncHistory picks up where maxPages stopped without delivering the first page again', async () => {
+    const { emailAddress, start } = newMailbox();
+    Array.from({ length: 520 }, () => sandbox.deliverMessage(emailAddress));
+    const input = { emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH };
+    const delivery = new RecordingDelivery();
+
+    const first = await syncHistory(delivery, { ...input, maxPages: 1 });
+    expect(first.resume).toMatchObject({ startHistoryId: start, finishedInPage: 0 });
+    expect(first.resume?.pageToken).toEqual(expect.any(String));
+    const rest = await syncHistory(delivery, { ...input, resume: first.resume });
+
+    expect(rest.morePending).toBe(false);
+    expect(rest.historyId).toBe(sandbox.getMailbox(emailAddress).historyId);
+    expect(delivery.delivered).toHaveLength(520);
+    expect(delivery.messageIds(emailAddress)).toHaveLength(520);
+    expect(rest.counts).toMatchObject({ delivered: 520, records: 520 });
+  });
+
+  it('syncHistory delivers at most maxChanges and the next sync resumes in the middle of the page', async () => {
+    const { emailAddress, start } = newMailbox();
+    const messages = Array.from({ length: 30 }, () => sandbox.deliverMessage(emailAddress));
+    const input = { emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH };
+    const delivery = new RecordingDelivery();
+
+    const first = await syncHistory(delivery, { ...input, maxPages: 1, maxChanges: 10 });
+    expect(first).toMatchObject({ historyId: start, morePending: true, counts: { delivered: 10 } });
+    expect(first.resume).toMatchObject({ startHistoryId: start, finishedInPage: 10 });
+    expect(delivery.delivered).toHaveLength(10);
+
+    const rest = await syncHistory(delivery, { ...input, resume: first.resume });
+    expect(rest.morePending).toBe(false);
+    expect(rest.historyId).toBe(sandbox.getMailbox(emailAddress).historyId);
+    expect(delivery.delivered).toHaveLength(30);
+    expect(delivery.messageIds(emailAddress).sort()).toEqual(messages.map((message) => message.id).sort());
+    expect(rest.counts).toMatchObject({ delivered: 30, records: 30, pages: 1 });
+  });
+
+  it('a resume from another cursor is ignored', async () => {
+    const { emailAddress, start } = newMailbox();
+    Array.from({ length: 3 }, () => sandbox.deliverMessage(emailAddress));
+    const delivery = new RecordingDelivery();
+    const stale = { startHistoryId: '1', finishedInPage: 2, counts: { delivered: 2 } };
+
+    const summary = await syncHistory(delivery, { emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH, resume: stale });
+
+    expect(summary.counts.delivered).toBe(3);
+    expect(delivery.delivered).toHaveLength(3);
+  });
+
   it('syncHistory resumes from its heartbeat', async () => {
     const { emailAddress, start } = newMailbox();
     Array.from({ length: 520 }, () => sandbox.deliverMessage(emailAddress));

@@ -74,6 +74,26 @@ describe('mailboxWorkflow', () => {
     });
   });
 
+  it('hands a batch larger than the quick sync to the heartbeating activity without repeats', async () => {
+    const run = await newMailboxRun(world);
+    await run.worker.runUntil(async () => {
+      const handle = await startRun(world, run);
+      const messages = Array.from({ length: 30 }, () => world.sandbox.deliverMessage(run.emailAddress));
+      const last = messages[messages.length - 1];
+      await handle.signal(notifySignal, { historyId: last.historyId });
+
+      const state = await waitForState(handle, (current) => current.historyId === last.historyId);
+
+      expect(run.delivery.delivered).toHaveLength(30);
+      expect(run.delivery.messageIds(run.emailAddress).sort()).toEqual(messages.map((message) => message.id).sort());
+      expect(state.counters.messagesDelivered).toBe(30);
+      const { events } = await handle.fetchHistory();
+      const scheduled = (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'syncHistory');
+      expect(scheduled).toHaveLength(1);
+      await handle.executeUpdate(stopUpdate);
+    });
+  });
+
   it('counts duplicate and out-of-order notifications as no-ops', async () => {
     const run = await newMailboxRun(world);
     await run.worker.runUntil(async () => {

@@ -27,9 +27,18 @@ export const gmailCall = proxyLocalActivities<MailboxActivities>({
 });
 
 /**
- * The usual sync: one history.list page (up to 500 records) and its
- * deliveries. Local activities cannot heartbeat, so a sync with more pages
- * returns `morePending` and `longSync` finishes it.
+ * Maximum kept changes that a quick sync delivers before it hands the rest to
+ * `longSync`. Most notifications bring one to a few messages. A larger batch
+ * goes to the regular activity because it heartbeats: after a worker crash it
+ * resumes where it stopped instead of delivering the batch again.
+ */
+export const QUICK_SYNC_MAX_CHANGES = 10;
+
+/**
+ * The usual sync: one history.list page (up to 500 records) and up to
+ * QUICK_SYNC_MAX_CHANGES deliveries. Local activities cannot heartbeat, so a
+ * sync with more pages or changes returns `morePending` with where it
+ * stopped, and `longSync` resumes there.
  * NOTE: a local activity keeps the workflow task open, so a state query or
  * an update sent during a quick sync is answered only after it.
  */

@@ -3,7 +3,7 @@
  * a credential reference, never a secret; results carry ids and counts, never
  * message content.
  */
-import type { CredentialRef, DeliveryOptions, SyncSummary, WatchOptions } from './types';
+import type { CredentialRef, DeliveryOptions, SyncResume, SyncSummary, WatchOptions } from './types';
 
 export interface MailboxRef {
   emailAddress: string;
@@ -31,6 +31,14 @@ export interface SyncHistoryInput extends MailboxRef {
    * because they cannot heartbeat, and leave large syncs to the regular one.
    */
   maxPages?: number;
+  /**
+   * Stops after delivering this many kept changes and returns `morePending`
+   * with `resume`. The quick sync sets it so that a large batch moves to the
+   * regular activity, which heartbeats and resumes after a worker crash.
+   */
+  maxChanges?: number;
+  /** Where an earlier sync of the same cursor stopped; a heartbeat of the same activity takes precedence. */
+  resume?: SyncResume;
 }
 
 export interface FullResyncInput extends MailboxRef {

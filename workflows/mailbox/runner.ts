@@ -17,7 +17,7 @@ import {
 } from '@temporalio/workflow';
 
 import type { MailboxRef, SyncHistoryInput } from './activity-types';
-import { gmailCall, longSync, quickSync } from './activities';
+import { gmailCall, longSync, QUICK_SYNC_MAX_CHANGES, quickSync } from './activities';
 import { DeadlineTimer } from './deadline-timer';
 import { GmailFailureType, WATCH_FORBIDDEN_FIX } from './failures';
 import { isHistoryId } from './history-id';
@@ -252,11 +252,11 @@ export class MailboxRunner {
       watch: this.input.watch,
       delivery: this.input.delivery,
     };
-    const first = await quickSync.syncHistory({ ...request, maxPages: 1 });
+    const first = await quickSync.syncHistory({ ...request, maxPages: 1, maxChanges: QUICK_SYNC_MAX_CHANGES });
     if (!first.morePending) {
       return first;
     }
-    return longSync.syncHistory(request);
+    return longSync.syncHistory({ ...request, resume: first.resume });
   }
 
   private async fullResync(sinceMs: number): Promise<SyncOutcome> {

@@ -134,11 +134,28 @@ export interface MailboxState {
   lastError: { message: string; at: string } | null;
 }
 
+/**
+ * Where a history sync stopped, so the next attempt or the next activity
+ * resumes there: the page being delivered and how many of its kept changes
+ * are finished. Ids and counts only.
+ */
+export interface SyncResume {
+  startHistoryId: string;
+  /** Token of the page being delivered; absent for the first page. */
+  pageToken?: string;
+  /** Leading kept changes of that page that are finished. */
+  finishedInPage: number;
+  /** Counts up to that point. */
+  counts: Record<string, number>;
+}
+
 /** Summary that a sync activity returns: ids and counts only, never message content. */
 export interface SyncSummary {
   historyId: string;
   counts: Record<string, number>;
   morePending?: boolean;
+  /** Set with `morePending` by a history sync: where the sync that finishes the work resumes. */
+  resume?: SyncResume;
 }
 
 export const TASK_QUEUE = 'gmail-sync';
