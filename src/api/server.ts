@@ -110,6 +110,9 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
     bodyLimit: config.apiBodyLimitBytes,
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Query strings keep Fastify's type coercion, because pageSize=5 arrives as a string.
+    // An unknown parameter such as a misspelt filter is a 400 instead of being dropped.
+    ajv: { customOptions: { removeAdditional: false } },
     // The router rejects bad percent-encoding and overlong parameters before any route or hook runs.
     // This sends those through the error catalogue and logs and counts them here, because the onResponse hook below does not run for them.
     frameworkErrors: (error, request, reply) => {

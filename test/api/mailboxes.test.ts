@@ -445,6 +445,17 @@ describe('mailbox API', () => {
       expect(page.mailboxes[0].executionStatus).toBe('RUNNING');
     });
 
+    it.each([
+      ['a misspelt filter', 'stauts=watching'],
+      ['an unknown parameter', 'limit=5'],
+    ])('rejects %s with 400', async (_name, query) => {
+      const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes?${query}`, headers: auth });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain(query.split('=')[0]);
+    });
+
     it('rejects a page token it did not issue with 400', async () => {
       const response = await api.app.inject({ method: 'GET', url: '/v1/mailboxes?pageToken=%%%', headers: auth });
 
