@@ -1,3 +1,4 @@
+import type { Logger as SdkLogger } from '@temporalio/common';
 import pino, { type Logger } from 'pino';
 
 import type { Config } from './config';
@@ -17,5 +18,15 @@ export function createLogger(config: Pick<Config, 'logLevel'>, name = 'gmail-syn
     },
   });
 }
+
+/** A Temporal SDK logger that drops every line, for bundling workflow code without webpack's progress output. */
+export const silentSdkLogger: SdkLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  log: () => undefined,
+};
 
 export type { Logger } from 'pino';

@@ -12,6 +12,7 @@ import { temporal } from '@temporalio/proto';
 
 import { DELIVERY_WORKFLOW_TYPE, deliveryWorkflowId, type DeliveryWorkflowInput } from '../../workflows/delivery/types';
 import { GMAIL_EMAIL_ADDRESS } from '../temporal/search-attributes';
+import { visibilityString } from '../temporal/visibility-query';
 import { requirePageToken, signPageToken } from './page-token';
 import type { ListFailuresQuery } from './schemas';
 
@@ -36,11 +37,6 @@ export interface ReplayResult {
 export const REPLAY_ALL_LIMIT = 1000;
 
 const FAILED = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED;
-
-/** Quotes a value as a visibility string literal, escaping backslashes and single quotes. */
-function visibilityString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 /** Builds the visibility query for a mailbox's failed deliveryWorkflows. */
 export function failuresQuery(emailAddress: string): string {

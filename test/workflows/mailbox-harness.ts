@@ -6,6 +6,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 
 import { createActivities, RecordingDelivery } from '../../activities';
 import { createSandboxGmailProvider } from '../../src/gmail';
+import { silentSdkLogger } from '../../src/logger';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { startMailbox } from '../../src/temporal/mailbox-client';
 import { stateQuery } from '../../workflows/mailbox/messages';
@@ -24,7 +25,7 @@ export async function createMailboxWorld(kind: 'time-skipping' | 'dev-server' = 
   const [env, sandbox, bundle] = await Promise.all([
     kind === 'time-skipping' ? createTimeSkippingEnv() : createDevServerEnv(),
     startSandbox({ port: 0 }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: silentSdkLogger }),
   ]);
   return { env, sandbox, bundle };
 }
@@ -123,12 +124,3 @@ export async function alignSandboxClock(world: MailboxWorld): Promise<void> {
 export function gmailCalls(world: MailboxWorld, emailAddress: string): Record<string, number> {
   return world.sandbox.getCounters(emailAddress).calls as Record<string, number>;
 }
-
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  log: () => undefined,
-};
