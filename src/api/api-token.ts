@@ -14,11 +14,17 @@ function digest(value: string): Buffer {
  * answer a missing or wrong token themselves.
  */
 export function hasApiToken(apiToken: string): (request: FastifyRequest) => boolean {
-  const expected = digest(apiToken);
+  const matches = matchesApiToken(apiToken);
   return (request) => {
     const match = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '');
-    return match !== null && timingSafeEqual(digest(match[1]), expected);
+    return match !== null && matches(match[1]);
   };
+}
+
+/** Builds a constant-time check that a candidate string is the API token, for sign-in forms. */
+export function matchesApiToken(apiToken: string): (candidate: string) => boolean {
+  const expected = digest(apiToken);
+  return (candidate) => timingSafeEqual(digest(candidate), expected);
 }
 
 /**

@@ -9,13 +9,14 @@ import type { Client } from '@temporalio/client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 
 import { codecRoutes } from '../codec/codec-routes';
+import { deriveCodecSessionKey } from '../codec/codec-session';
 import { createPayloadCodec } from '../codec/data-converter';
 import { ConfigError, type Config } from '../config';
 import { EMAIL_ADDRESS_MAX_LENGTH } from '../ingest/email-address';
 import type { IngestDeps } from '../ingest/ingest-notification';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics/metrics';
-import { hasApiToken } from './api-token';
+import { hasApiToken, matchesApiToken } from './api-token';
 import { createErrorHandler, translateRouterError } from './error-handler';
 import { ApiError, errorBody } from './errors';
 import { derivePageTokenKey } from './page-token';
@@ -215,7 +216,13 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
   // 6. The codec server that the Temporal UI and CLI decrypt payloads through, for API token holders only.
   const codec = createPayloadCodec(config);
   if (codec !== undefined) {
-    await app.register(codecRoutes, { prefix: '/codec', codec, authorize: hasApiToken(required.apiToken), allowedOrigins: config.codecCorsOrigins });
+    await app.register(codecRoutes, {
+      prefix: '/codec',
+      codec,
+      authorize: hasApiToken(required.apiToken),
+      allowedOrigins: config.codecCorsOrigins,
+      login: { checkToken: matchesApiToken(required.apiToken), sessionKey: deriveCodecSessionKey(required.apiToken) },
+    });
   }
 
   return {

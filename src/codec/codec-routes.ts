@@ -1,6 +1,8 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import { CODEC_SESSION_COOKIE, CODEC_SESSION_SECONDS, readCookie, signCodecSession, verifyCodecSession } from './codec-session';
+
 /** A payload in proto3 JSON, as the Temporal UI and CLI send it: bytes as base64. */
 interface JsonPayload {
   metadata?: Record<string, string>;
@@ -38,6 +40,81 @@ export interface CodecRoutesOptions {
   allowedOrigins: string[];
   /** Largest request body in bytes, CODEC_BODY_LIMIT_BYTES by default. */
   bodyLimitBytes?: number;
+  /** Sign-in for browsers; unset means the routes accept only what `authorize` accepts. */
+  login?: CodecLoginOptions;
+}
+
+/**
+ * Sign-in for the Temporal UI, which cannot send gmail-sync's API token but
+ * sends cookies when its codec setting "include credentials" is on. `GET
+ * /login` serves a form; `POST /login` with the API token sets an HttpOnly,
+ * SameSite=Strict session cookie that `/encode` and `/decode` then accept.
+ */
+export interface CodecLoginOptions {
+  /** True when the candidate is the API token, compared in constant time. */
+  checkToken: (candidate: string) => boolean;
+  /** HMAC key of the session cookie, from deriveCodecSessionKey. */
+  sessionKey: Buffer;
+  /** Session lifetime, CODEC_SESSION_SECONDS by default. */
+  sessionSeconds?: number;
+  /** Current time in epoch milliseconds; tests move it. */
+  now?: () => number;
+}
+
+const LOGIN_FORM = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>gmail-sync codec sign-in</title></head>
+<body>
+<h1>Sign in to the gmail-sync codec server</h1>
+<p>The Temporal UI decrypts gmail-sync's payloads through this server. Enter the API token (GMAIL_SYNC_API_TOKEN)
+to let this browser do so, then turn on "Include cross-origin credentials" in the UI's codec server settings.</p>
+<form method="post" action="login">
+<label>API token <input type="password" name="token" autocomplete="off" required></label>
+<button type="submit">Sign in</button>
+</form>
+</body></html>
+`;
+
+function page(title: string, text: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><p>${text}</p></body></html>\n`;
+}
+
+/** Registers GET and POST /login and returns the check of the session cookie. */
+function loginRoutes(app: FastifyInstance, login: CodecLoginOptions): (request: FastifyRequest) => boolean {
+  const nowSeconds = () => Math.floor((login.now ?? Date.now)() / 1000);
+  const lifetime = login.sessionSeconds ?? CODEC_SESSION_SECONDS;
+
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.get('/login', (_request, reply) => reply.type('text/html; charset=utf-8').send(LOGIN_FORM));
+
+  app.post<{ Body: { token?: unknown } }>('/login', (request, reply) => {
+    const token = request.body?.token;
+    reply.type('text/html; charset=utf-8');
+    if (typeof token !== 'string' || !login.checkToken(token)) {
+      request.log.info('codec sign-in rejected: wrong API token');
+      return reply.code(401).send(page('Sign-in failed', 'That is not the API token. Go back and enter GMAIL_SYNC_API_TOKEN.'));
+    }
+    const secure = request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+    const cookie = [
+      `${CODEC_SESSION_COOKIE}=${signCodecSession(login.sessionKey, nowSeconds(), lifetime)}`,
+      'Path=/codec',
+      `Max-Age=${lifetime}`,
+      'HttpOnly',
+      'SameSite=Strict',
+      ...(secure ? ['Secure'] : []),
+    ].join('; ');
+    request.log.info('codec sign-in accepted');
+    return reply
+      .header('set-cookie', cookie)
+      .send(page('Signed in', `This browser may decode payloads for ${Math.round(lifetime / 3600)} hours. Reload the Temporal UI.`));
+  });
+
+  return (request) => {
+    const value = readCookie(request.headers.cookie, CODEC_SESSION_COOKIE);
+    return value !== undefined && verifyCodecSession(login.sessionKey, value, nowSeconds());
+  };
 }
 
 /**
@@ -51,9 +128,12 @@ export const CODEC_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
  * Registers a Temporal codec server under the current prefix: `POST /encode`
  * and `POST /decode` with `{payloads: [...]}` in proto3 JSON, as the Temporal
  * UI (`--ui-codec-endpoint`) and `temporal --codec-endpoint` call them. Only
- * authorised callers get decrypted payloads.
+ * authorised callers get decrypted payloads: a bearer token that `authorize`
+ * accepts, or a session cookie from `/login` when `login` is set.
  */
 export function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): Promise<void> {
+  const login = options.login;
+  const hasSession = login ? loginRoutes(app, login) : () => false;
   const cors = (request: FastifyRequest, reply: FastifyReply): void => {
     const origin = request.headers.origin;
     if (origin && options.allowedOrigins.includes(origin)) {
@@ -73,8 +153,9 @@ export function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): 
 
     app.post<{ Body: { payloads?: JsonPayload[] } }>(`/${direction}`, { bodyLimit: options.bodyLimitBytes ?? CODEC_BODY_LIMIT_BYTES }, async (request, reply) => {
       cors(request, reply);
-      if (!options.authorize(request)) {
-        return reply.code(401).send({ code: 'UNAUTHORIZED', message: 'The codec endpoint needs `Authorization: Bearer <API token>`.' });
+      if (!options.authorize(request) && !hasSession(request)) {
+        const signIn = login ? ' or the session cookie that /codec/login sets' : '';
+        return reply.code(401).send({ code: 'UNAUTHORIZED', message: `The codec endpoint needs \`Authorization: Bearer <API token>\`${signIn}.` });
       }
       const body = request.body;
       if (!body || !Array.isArray(body.payloads)) {

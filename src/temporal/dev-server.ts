@@ -53,9 +53,10 @@ export function codecEndpointUrl(config: Pick<Config, 'apiHost' | 'apiPort'>): s
 
 /**
  * Builds the start-dev arguments that point the UI at the codec server, when payloads are encrypted.
- * NOTE: the codec server requires the API bearer token, and the Temporal UI sends only its own login
- * token or cookies, so the dev server's UI (which has no login) gets 401 and shows payloads encoded.
- * `temporal workflow show --codec-endpoint <url> --codec-auth "Bearer <API token>"` decodes them.
+ * The UI cannot send the API bearer token, so an operator signs in once at `<endpoint>/login`, which
+ * sets a session cookie, and turns on "Include cross-origin credentials" in the UI's codec settings.
+ * NOTE: that browser path is tested with HTTP requests only, not in a browser; the UI shows payloads
+ * encoded until both steps are done. `temporal workflow show --codec-auth "Bearer <API token>"` always works.
  */
 export function devServerCodecArgs(config: Pick<Config, 'apiHost' | 'apiPort' | 'payloadEncryption'>): string[] {
   return config.payloadEncryption === 'on' ? ['--ui-codec-endpoint', codecEndpointUrl(config)] : [];

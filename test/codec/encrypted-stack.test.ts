@@ -198,6 +198,16 @@ describe('payload encryption end to end', () => {
     const [plain] = ((await decoded.json()) as { payloads: { metadata: Record<string, string>; data: string }[] }).payloads;
     expect(Buffer.from(plain.metadata.encoding, 'base64').toString('utf8')).toBe('json/plain');
     expect(JSON.parse(Buffer.from(plain.data, 'base64').toString('utf8'))).toMatchObject({ emailAddress });
+
+    // The Temporal UI cannot send the API token, so an operator signs in once and the UI sends the cookie.
+    const login = await fetch(`${stack.apiUrl}/codec/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: API_TOKEN }).toString(),
+    });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    expect(login.status).toBe(200);
+    expect((await decode({ cookie, origin: 'http://localhost:8233' })).status).toBe(200);
   });
 
   it('allows CORS only for listed origins', async () => {
