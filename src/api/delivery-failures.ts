@@ -52,6 +52,7 @@ function messageIdOf(workflowId: string, emailAddress: string): string {
  * Lists one page of a mailbox's failed deliveryWorkflows. The caller sets the
  * deadline. A page token that this API did not issue is rejected before
  * Temporal is called.
+ * NOTE: visibility keeps every run of an id, so a failed run stays listed after replay-failures reran it successfully.
  */
 export async function listFailures(client: Client, namespace: string, emailAddress: string, query: ListFailuresQuery, pageTokenKey: Buffer): Promise<DeliveryFailurePage> {
   const nextPageToken = requirePageToken(pageTokenKey, query.pageToken);

@@ -1,9 +1,9 @@
 /**
  * Starts what `npm run dev` starts, on free ports: a Temporal dev server, the
- * product worker with a recording delivery target, the Gmail sandbox and the
- * API, with the sandbox pushing to the API. Worker and API are built through
- * the product's own functions from one config, so payload encryption follows
- * the settings given.
+ * product worker (with a recording delivery target unless asked otherwise),
+ * the Gmail sandbox and the API, with the sandbox pushing to the API. Worker
+ * and API are built through the product's own functions from one config, so
+ * payload encryption follows the settings given.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -46,6 +46,7 @@ export interface DevStack {
   config: Config;
   /** The API's Temporal client, with the data converter from config. */
   client: Client;
+  /** The target of the `recording` worker; it stays empty with the other worker kinds. */
   delivery: RecordingDelivery;
   apiCall(method: string, path: string, body?: object): Promise<Response>;
   mailboxState(emailAddress: string): Promise<MailboxState>;
@@ -53,25 +54,39 @@ export interface DevStack {
 }
 
 /**
+ * Which worker the stack runs: `recording` delivers every mailbox's events to
+ * one recording target; `configured` lets each mailbox's delivery options
+ * choose its target and hands failed deliveries to deliveryWorkflows, as
+ * `npm run worker` does; `none` starts no worker, for tests that run workers
+ * as child processes.
+ */
+export type DevStackWorker = 'recording' | 'configured' | 'none';
+
+/**
  * Starts the stack. `settings` are environment settings on top of the test's
  * own; payload encryption is off unless they set it, as under `npm run dev`.
  */
-export async function startDevStack(settings: Record<string, string> = {}): Promise<DevStack> {
+export async function startDevStack(settings: Record<string, string> = {}, workerKind: DevStackWorker = 'recording'): Promise<DevStack> {
   // 1. Temporal and the sandbox; the sandbox learns the push endpoint once the API listens.
   const env = await createDevServerEnv();
   const sandbox = await startSandbox({ port: 0, pushServiceAccountEmail: PUSH_SERVICE_ACCOUNT });
   const taskQueue = `e2e-${randomUUID()}`;
 
-  // 2. The product worker with a recording delivery target.
+  // 2. The product worker.
   const delivery = new RecordingDelivery();
   const config = loadConfig(
     withDevPayloadEncryptionDefault({ GMAIL_SYNC_TASK_QUEUE: taskQueue, GMAIL_SYNC_GMAIL_SANDBOX_URL: sandbox.url, GMAIL_SYNC_LOG_LEVEL: 'warn', ...settings }),
   );
-  const worker: Worker = await createWorker({ connection: env.nativeConnection, config, delivery });
-  const running = worker.run();
+  const client = createClient(env.connection, config);
+  let worker: Worker | undefined;
+  if (workerKind === 'recording') {
+    worker = await createWorker({ connection: env.nativeConnection, config, delivery });
+  } else if (workerKind === 'configured') {
+    worker = await createWorker({ connection: env.nativeConnection, config, client });
+  }
+  const running = worker?.run();
 
   // 3. The API, trusting the sandbox's signing key, on a free port.
-  const client = createClient(env.connection, config);
   const gmail = createGmailProvider({ sandbox: createSandboxGmailProvider(sandbox.url) });
   const api = await buildApiServer({
     config: {
@@ -114,7 +129,7 @@ export async function startDevStack(settings: Record<string, string> = {}): Prom
     mailboxState: async (emailAddress) => (await (await apiCall('GET', `/v1/mailboxes/${emailAddress}`)).json()) as MailboxState,
     async teardown() {
       await api.app.close();
-      worker.shutdown();
+      worker?.shutdown();
       await running;
       await sandbox.stop();
       await env.teardown();

@@ -1,8 +1,12 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** How the receiver handles one request: respond with a status, process it and then drop the connection, or respond 200 after a delay. */
-export type WebhookReaction = number | 'drop-after-processing' | { delayMs: number };
+/**
+ * How the receiver handles one request: respond with a status, process it and
+ * then drop the connection, respond 200 after a delay, or respond 200 once
+ * `release` resolves.
+ */
+export type WebhookReaction = number | 'drop-after-processing' | { delayMs: number } | { release: Promise<void> };
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
@@ -17,18 +21,24 @@ export class WebhookReceiver {
   private server!: Server;
   url = '';
 
+  /** Chooses the reaction to a request: by default the next queued reaction, or 200 when none is queued. Tests replace it to react per message. */
+  chooseReaction: (request: ReceivedWebhook) => WebhookReaction = () => this.reactions.shift() ?? 200;
+
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        this.received.push({ headers: request.headers, body, deliveryId: String(request.headers['gmail-sync-delivery-id']) });
-        const reaction = this.reactions.shift() ?? 200;
+        const received: ReceivedWebhook = { headers: request.headers, body, deliveryId: String(request.headers['gmail-sync-delivery-id']) };
+        this.received.push(received);
+        const reaction = this.chooseReaction(received);
         if (reaction === 'drop-after-processing') {
           request.socket.destroy();
         } else if (typeof reaction === 'number') {
           response.writeHead(reaction).end();
+        } else if ('release' in reaction) {
+          void reaction.release.then(() => response.writeHead(200).end());
         } else {
           setTimeout(() => response.writeHead(200).end(), reaction.delayMs).unref();
         }
