@@ -2,9 +2,14 @@
  * Records mailboxWorkflow histories of the failure paths as replay fixtures:
  * watch forbidden then recovered, revoked credentials then reauthorized,
  * expired history with a full resync, updates, a failing users.stop, and
- * continue-as-new. The happy-path fixtures come from the benchmark.
+ * continue-as-new, and the timer and activity summaries of a large sync.
+ * The happy-path fixtures come from the benchmark.
  *
- *   npx tsx test/replay/record-histories.ts
+ *   npx tsx test/replay/record-histories.ts [scenario ...]
+ *
+ * Without names it records every scenario. Name only new scenarios when
+ * adding one, so that the histories recorded by earlier workflow versions
+ * stay as they are and keep guarding against nondeterminism.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +17,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
+import { QUICK_SYNC_MAX_CHANGES } from '../../workflows/mailbox/activities';
 import { notifySignal, reauthorizedSignal, resyncUpdate, stopUpdate, syncNowUpdate } from '../../workflows/mailbox/messages';
 import {
   createMailboxWorld,
@@ -78,6 +84,20 @@ const scenarios: Record<string, { prepare?: (world: MailboxWorld, run: MailboxRu
       return Promise.resolve();
     },
   },
+  summaries: {
+    play: async (world, run, handle) => {
+      // More messages than a quick sync delivers, so the heartbeating activity finishes the batch.
+      let historyId = '';
+      for (let index = 0; index <= QUICK_SYNC_MAX_CHANGES; index += 1) {
+        historyId = world.sandbox.deliverMessage(run.emailAddress).historyId;
+      }
+      await handle.signal(notifySignal, { historyId });
+      await waitForState(handle, (state) => state.historyId === historyId);
+      // Past the quiet period: one quiet-period check runs.
+      await skipTime(world, 11 * MINUTE);
+      await waitForState(handle, (state) => state.counters.polls === 1);
+    },
+  },
   'continue-as-new': {
     prepare: (_world, run) => {
       run.input.maxHistoryEvents = 1;
@@ -98,7 +118,13 @@ async function main(): Promise<void> {
   mkdirSync(HISTORIES_DIR, { recursive: true });
   const world = await createMailboxWorld();
   try {
-    for (const [name, scenario] of Object.entries(scenarios)) {
+    const names = process.argv.slice(2);
+    const unknown = names.filter((name) => !(name in scenarios));
+    if (unknown.length > 0) {
+      throw new Error(`Unknown scenario ${unknown.join(', ')}; the scenarios are ${Object.keys(scenarios).join(', ')}.`);
+    }
+    const chosen = Object.entries(scenarios).filter(([name]) => names.length === 0 || names.includes(name));
+    for (const [name, scenario] of chosen) {
       const run = await newMailboxRun(world);
       scenario.prepare?.(world, run);
       const firstRunId = await run.worker.runUntil(async () => {

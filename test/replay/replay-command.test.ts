@@ -4,10 +4,12 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 
 import { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 
 import { DeliveryError, type Delivery } from '../../activities';
+import { createPayloadCodec } from '../../src/codec/data-converter';
 import { loadConfig } from '../../src/config';
 import { createSandboxGmailProvider } from '../../src/gmail';
 import { replayQuery, replayRunningWorkflows } from '../../src/replay/replay-histories';
@@ -178,6 +180,19 @@ describe('replay command', () => {
     const result = await replayRunningWorkflows({ client, taskQueue: `${taskQueue}-other` });
 
     expect(result.replayed).toBe(0);
+  });
+
+  // The running deliveryWorkflow of this world also shows its activity summary, encrypted like every payload.
+  it('encrypts the delivery activity summary', async () => {
+    const history = await client.workflow.getHandle(deliveryId).fetchHistory();
+    const scheduled = history.events?.find((event) => event.activityTaskScheduledEventAttributes);
+    const summary = scheduled?.userMetadata?.summary;
+
+    expect(summary).toBeDefined();
+    expect(Buffer.from(summary!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    const [decoded] = await createPayloadCodec(config)!.decode([summary!]);
+    const messageId = deliveryId.split('/').pop();
+    expect(defaultPayloadConverter.fromPayload(decoded)).toBe(`messages.get and deliver ${messageId} to the default target`);
   });
 
   describe('as a command', () => {

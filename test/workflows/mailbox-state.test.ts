@@ -1,5 +1,6 @@
 import { compareHistoryIds, isHistoryId } from '../../workflows/mailbox/history-id';
 import { DEFAULT_TIMING, Mailbox, renewJitterMs } from '../../workflows/mailbox/mailbox';
+import { formatDuration, syncReason, timerSummary } from '../../workflows/mailbox/summaries';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const HOUR = 60 * 60 * 1000;
@@ -71,6 +72,56 @@ describe('Mailbox', () => {
     expect(mailbox.dueWork(NOW + 30 * 24 * HOUR)).toBeNull();
     expect(mailbox.nextDeadline()).toBeNull();
     expect(mailbox.state.historyId).toBe('100');
+  });
+});
+
+describe('Mailbox timer summaries', () => {
+  it('names the quiet-period check while watching', () => {
+    const mailbox = newMailbox();
+
+    const next = mailbox.nextTimer()!;
+
+    expect(next).toEqual({ at: NOW + DEFAULT_TIMING.quietPeriodMs, kind: 'quiet-period check' });
+    expect(timerSummary(next, mailbox)).toBe('quiet-period check after 10 min without a push');
+  });
+
+  it('names the poll and the watch retry while polling', () => {
+    const mailbox = newMailbox();
+    mailbox.watchFailed('users.watch failed: forbidden', NOW);
+
+    expect(mailbox.nextTimer()).toEqual({ at: NOW + DEFAULT_TIMING.pollIntervalMs, kind: 'poll' });
+    expect(timerSummary(mailbox.nextTimer()!, mailbox)).toBe('poll every 5 min while watch fails');
+    expect(timerSummary({ at: mailbox.schedule.renewAt!, kind: 'watch retry' }, mailbox)).toBe('watch retry while polling, every 1 h');
+    expect(syncReason(mailbox, 'check', NOW)).toBe('poll');
+  });
+
+  it('names the follow-up sync and its target', () => {
+    const mailbox = newMailbox();
+    mailbox.notify({ historyId: '900' }, NOW);
+    expect(syncReason(mailbox, 'sync', NOW)).toBe('push to historyId 900');
+
+    mailbox.syncSucceeded({ historyId: '120', counts: {} }, 'sync', '900', NOW);
+
+    const next = mailbox.nextTimer()!;
+    expect(next).toEqual({ at: NOW + DEFAULT_TIMING.followUpBackoffMs, kind: 'follow-up sync' });
+    expect(timerSummary(next, mailbox)).toBe('follow-up sync: history has not reached historyId 900 yet');
+    expect(syncReason(mailbox, 'sync', next.at)).toBe('follow-up for push to historyId 900');
+  });
+
+  it('names the renewal when it comes first', () => {
+    const mailbox = newMailbox();
+    mailbox.watchSucceeded({ historyId: '100', expiration: String(NOW + 2 * HOUR) }, NOW);
+    mailbox.schedule.checkAt = null;
+
+    expect(mailbox.nextTimer()).toEqual({ at: NOW + HOUR, kind: 'watch renewal' });
+    expect(timerSummary(mailbox.nextTimer()!, mailbox)).toBe(`watch renewal (watch expires ${new Date(NOW + 2 * HOUR).toISOString()})`);
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(5_000)).toBe('5 s');
+    expect(formatDuration(10 * 60_000)).toBe('10 min');
+    expect(formatDuration(HOUR)).toBe('1 h');
+    expect(formatDuration(HOUR + 30 * 60_000)).toBe('1 h 30 min');
   });
 });
 

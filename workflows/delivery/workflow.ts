@@ -14,6 +14,8 @@ const NON_RETRYABLE = ['DeliveryRejected'];
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliverMessageOutcome> {
   const { retry } = input;
   const { deliverMessage } = proxyActivities<DeliveryActivities>({
+    // Shown in the Temporal UI on each attempt; ids and the target kind only, never the webhook URL.
+    summary: `messages.get and deliver ${input.messageId} to the ${input.delivery?.target ?? 'default'} target`,
     startToCloseTimeout: retry.attemptTimeoutMs,
     scheduleToCloseTimeout: retry.scheduleToCloseMs,
     retry: {

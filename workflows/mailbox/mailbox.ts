@@ -58,6 +58,15 @@ export const DEFAULT_MAX_HISTORY_EVENTS = 5_000;
 /** What the workflow should do next. */
 export type MailboxWork = 'renew' | 'sync' | 'check' | null;
 
+/** What the workflow's one timer waits for; the Temporal UI shows it as the timer's summary. */
+export type DeadlineKind = 'watch renewal' | 'watch retry' | 'quiet-period check' | 'poll' | 'follow-up sync';
+
+/** The earliest deadline, as epoch milliseconds of workflow time, and what falls due then. */
+export interface Deadline {
+  at: number;
+  kind: DeadlineKind;
+}
+
 /**
  * Spreads renewals of many mailboxes: a deterministic offset derived from the
  * address (FNV-1a), between zero and one 24th of the renewal interval, that
@@ -173,13 +182,28 @@ export class Mailbox {
 
   /** The earliest time at which work falls due, for the workflow's one deadline timer. */
   nextDeadline(): number | null {
-    if (this.state.status === 'needs-reauth' || this.state.status === 'stopped') {
+    return this.nextTimer()?.at ?? null;
+  }
+
+  /** The earliest deadline and its kind; on a tie the renewal comes first, as in `dueWork`. */
+  nextTimer(): Deadline | null {
+    const { state, schedule } = this;
+    if (state.status === 'needs-reauth' || state.status === 'stopped') {
       return null;
     }
-    const times = [this.schedule.renewAt, this.schedule.followUpAt, this.schedule.checkAt].filter(
-      (time): time is number => time !== null,
-    );
-    return times.length > 0 ? Math.min(...times) : null;
+    const polling = state.status === 'polling';
+    const candidates: Array<{ at: number | null; kind: DeadlineKind }> = [
+      { at: schedule.renewAt, kind: polling ? 'watch retry' : 'watch renewal' },
+      { at: schedule.followUpAt, kind: 'follow-up sync' },
+      { at: schedule.checkAt, kind: polling ? 'poll' : 'quiet-period check' },
+    ];
+    let next: Deadline | null = null;
+    for (const { at, kind } of candidates) {
+      if (at !== null && (next === null || at < next.at)) {
+        next = { at, kind };
+      }
+    }
+    return next;
   }
 
   watchSucceeded(result: WatchMailboxResult, now: number): void {

@@ -22,7 +22,8 @@ import { DeadlineTimer } from './deadline-timer';
 import { GmailFailureType, WATCH_FORBIDDEN_FIX } from './failures';
 import { isHistoryId } from './history-id';
 import { Mailbox, type MailboxWork } from './mailbox';
-import type { MailboxState, MailboxStatus, MailboxWorkflowInput, NotifyInput, ResyncInput, SyncSummary } from './types';
+import { currentDetails, fullResyncSummary, historySyncSummary, syncReason, timerSummary, watchSummary } from './summaries';
+import type { MailboxState, MailboxWorkflowInput, NotifyInput, ResyncInput, SyncSummary } from './types';
 
 const GMAIL_SYNC_STATUS = defineSearchAttributeKey('GmailSyncStatus', SearchAttributeType.KEYWORD);
 
@@ -43,6 +44,8 @@ export class MailboxRunner {
   private readonly timer = new DeadlineTimer();
   private workScope: CancellationScope | null = null;
   private publishedStatus: string | undefined;
+  /** Summary of the Gmail activity in flight, shown in the current details. */
+  private runningCall: string | null = null;
 
   private syncRequested = 0;
   private syncServed = 0;
@@ -109,13 +112,14 @@ export class MailboxRunner {
     }
     await this.renew();
     if (this.input.backfillDays && this.mailbox.state.historyId !== null) {
-      await this.inWorkScope(() => this.fullResync(Date.now() - this.input.backfillDays! * DAY_MS));
+      await this.inWorkScope(() => this.fullResync(Date.now() - this.input.backfillDays! * DAY_MS, `backfill of ${this.input.backfillDays} days`));
     }
     this.publishStatus();
   }
 
   async waitForWork(): Promise<void> {
-    this.timer.ensure(this.mailbox.nextDeadline());
+    const next = this.mailbox.nextTimer();
+    this.timer.ensure(next && { at: next.at, summary: timerSummary(next, this.mailbox) });
     await condition(
       () => this.stopRequested || this.timer.fired || this.hasRequests() || this.mailbox.dueWork(Date.now()) !== null,
     );
@@ -143,7 +147,7 @@ export class MailboxRunner {
     }
     if (this.syncRequested > this.syncServed) {
       const served = this.syncRequested;
-      const outcome = await this.inWorkScope(() => this.sync(work ?? 'sync'));
+      const outcome = await this.inWorkScope(() => this.sync(work ?? 'sync', 'requested sync'));
       for (let ticket = this.syncServed + 1; ticket <= served; ticket += 1) {
         this.outcomes[`sync-${ticket}`] = outcome;
       }
@@ -167,7 +171,7 @@ export class MailboxRunner {
     this.timer.cancel();
     this.rejectRequests('MailboxStopped', `Mailbox ${this.ref.emailAddress} was stopped.`);
     try {
-      await gmailCall.stopWatch(this.ref);
+      await this.running('users.stop', (options) => gmailCall.stopWatch.executeWithOptions(options, [this.ref]));
     } catch (error) {
       log.warn('users.stop failed; the watch lapses at its expiration', { error: describe(error) });
       this.mailbox.recordError(`users.stop failed: ${describe(error)}`, Date.now());
@@ -184,14 +188,16 @@ export class MailboxRunner {
       upsertSearchAttributes([{ key: GMAIL_SYNC_STATUS, value: state.status }]);
       this.publishedStatus = state.status;
     }
-    setCurrentDetails(summarize(state));
+    setCurrentDetails(currentDetails(this.mailbox, this.runningCall));
   }
 
   // Gmail work
 
   private async renew(): Promise<void> {
     try {
-      const result = await gmailCall.watchMailbox({ ...this.ref, watch: this.input.watch });
+      const result = await this.running(watchSummary(this.mailbox.state), (options) =>
+        gmailCall.watchMailbox.executeWithOptions(options, [{ ...this.ref, watch: this.input.watch }]),
+      );
       this.mailbox.watchSucceeded(result, Date.now());
     } catch (error) {
       if (isCancellation(error)) {
@@ -212,7 +218,9 @@ export class MailboxRunner {
   /** Reads the first cursor from getProfile when the first watch failed. */
   private async readProfile(): Promise<void> {
     try {
-      const profile = await gmailCall.resolveMailbox(this.ref);
+      const profile = await this.running('users.getProfile: first cursor after a failed watch', (options) =>
+        gmailCall.resolveMailbox.executeWithOptions(options, [this.ref]),
+      );
       this.mailbox.profileRead(profile.historyId);
     } catch (error) {
       if (isCancellation(error)) {
@@ -222,10 +230,10 @@ export class MailboxRunner {
     }
   }
 
-  private async sync(work: MailboxWork): Promise<SyncOutcome> {
+  private async sync(work: MailboxWork, reason = syncReason(this.mailbox, work, Date.now())): Promise<SyncOutcome> {
     const targetAtStart = this.mailbox.state.pendingHistoryId;
     try {
-      const summary = await this.syncFrom(this.mailbox.state.historyId!);
+      const summary = await this.syncFrom(this.mailbox.state.historyId!, reason);
       this.mailbox.syncSucceeded(summary, work, targetAtStart, Date.now());
       return { summary };
     } catch (error) {
@@ -234,7 +242,7 @@ export class MailboxRunner {
       }
       if (failureType(error) === GmailFailureType.HistoryExpired) {
         log.info('history expired; running a full resync', { historyId: this.mailbox.state.historyId });
-        return this.fullResync(this.lastSyncMs());
+        return this.fullResync(this.lastSyncMs(), 'history expired');
       }
       this.handleFailure(error, 'history.list');
       if (this.mailbox.status !== 'needs-reauth') {
@@ -245,23 +253,29 @@ export class MailboxRunner {
   }
 
   /** Reads history from `startHistoryId`: one page locally, the rest in a heartbeating activity. */
-  private async syncFrom(startHistoryId: string): Promise<SyncSummary> {
+  private async syncFrom(startHistoryId: string, reason: string): Promise<SyncSummary> {
     const request: SyncHistoryInput = {
       ...this.ref,
       startHistoryId,
       watch: this.input.watch,
       delivery: this.input.delivery,
     };
-    const first = await quickSync.syncHistory({ ...request, maxPages: 1, maxChanges: QUICK_SYNC_MAX_CHANGES });
+    const first = await this.running(historySyncSummary(startHistoryId, reason, 'quick'), (options) =>
+      quickSync.syncHistory.executeWithOptions(options, [{ ...request, maxPages: 1, maxChanges: QUICK_SYNC_MAX_CHANGES }]),
+    );
     if (!first.morePending) {
       return first;
     }
-    return longSync.syncHistory({ ...request, resume: first.resume });
+    return this.running(historySyncSummary(startHistoryId, reason, 'rest'), (options) =>
+      longSync.syncHistory.executeWithOptions(options, [{ ...request, resume: first.resume }]),
+    );
   }
 
-  private async fullResync(sinceMs: number): Promise<SyncOutcome> {
+  private async fullResync(sinceMs: number, reason: string): Promise<SyncOutcome> {
     try {
-      const summary = await longSync.fullResync({ ...this.ref, watch: this.input.watch, delivery: this.input.delivery, sinceMs });
+      const summary = await this.running(fullResyncSummary(sinceMs, reason), (options) =>
+        longSync.fullResync.executeWithOptions(options, [{ ...this.ref, watch: this.input.watch, delivery: this.input.delivery, sinceMs }]),
+      );
       this.mailbox.fullResyncSucceeded(summary, Date.now());
       if (summary.morePending) {
         const message = `full resync reached its bound of ${summary.counts.delivered ?? 0} messages; the remaining messages since ${new Date(sinceMs).toISOString()} were not delivered`;
@@ -283,10 +297,10 @@ export class MailboxRunner {
 
   private async resync(request: ResyncInput): Promise<SyncOutcome> {
     if (request.startHistoryId === undefined) {
-      return this.fullResync(this.lastSyncMs());
+      return this.fullResync(this.lastSyncMs(), 'requested resync');
     }
     try {
-      const summary = await this.syncFrom(request.startHistoryId);
+      const summary = await this.syncFrom(request.startHistoryId, 'requested resync');
       this.mailbox.syncSucceeded(summary, null, this.mailbox.state.pendingHistoryId, Date.now());
       return { summary };
     } catch (error) {
@@ -295,7 +309,7 @@ export class MailboxRunner {
       }
       if (failureType(error) === GmailFailureType.HistoryExpired) {
         log.info('requested startHistoryId is no longer in history; running a full resync', { startHistoryId: request.startHistoryId });
-        return this.fullResync(this.lastSyncMs());
+        return this.fullResync(this.lastSyncMs(), 'requested startHistoryId expired');
       }
       this.handleFailure(error, 'history.list');
       return failedOutcome(error);
@@ -315,6 +329,17 @@ export class MailboxRunner {
   }
 
   // Plumbing
+
+  /** Shows `summary` as the running call in the current details while `call` runs, and gives the call it as its activity summary. */
+  private async running<T>(summary: string, call: (options: { summary: string }) => Promise<T>): Promise<T> {
+    this.runningCall = summary;
+    setCurrentDetails(currentDetails(this.mailbox, summary));
+    try {
+      return await call({ summary });
+    } finally {
+      this.runningCall = null;
+    }
+  }
 
   private lastSyncMs(): number {
     const lastSyncAt = this.mailbox.state.lastSyncAt;
@@ -392,17 +417,4 @@ function watchErrorMessage(error: unknown): string {
 
 function failedOutcome(error: unknown): SyncOutcome {
   return { error: describe(error), type: failureType(error) ?? 'SyncFailed' };
-}
-
-function summarize(state: MailboxState): string {
-  const parts = [
-    `status: ${state.status satisfies MailboxStatus}`,
-    `historyId: ${state.historyId ?? 'none'}`,
-    `watch expires: ${state.watch.expiration ?? 'none'}`,
-    `last push: ${state.lastNotificationAt ?? 'none'}`,
-  ];
-  if (state.lastError) {
-    parts.push(`last error (${state.lastError.at}): ${state.lastError.message}`);
-  }
-  return parts.join('\n');
 }
