@@ -189,7 +189,7 @@ describe('replay command', () => {
     const summary = scheduled?.userMetadata?.summary;
 
     expect(summary).toBeDefined();
-    expect(Buffer.from(summary!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    expect(Buffer.from(summary!.metadata!.encoding).toString()).toBe('binary/encrypted');
     const [decoded] = await createPayloadCodec(config)!.decode([summary!]);
     const messageId = deliveryId.split('/').pop();
     expect(defaultPayloadConverter.fromPayload(decoded)).toBe(`messages.get and deliver ${messageId} to the default target`);
