@@ -2,10 +2,10 @@ import { callGmail } from '../src/gmail/errors';
 import type { GmailProvider } from '../src/gmail/provider';
 import type { MailboxActivities, MailboxRef, ResolveMailboxResult, WatchMailboxInput, WatchMailboxResult } from '../workflows/mailbox/activity-types';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 
 import { LogDelivery } from '../src/delivery/log-target';
-import { createDeliveryTarget, DEFAULT_DELIVERY_CONFIG, DeliveryTargetError, type DeliveryConfig } from '../src/delivery/targets';
+import { createDeliveryTarget, DEFAULT_DELIVERY_CONFIG, DeliveryTargetError, type DeliveryConfig, type SharedTargets } from '../src/delivery/targets';
 import type { DeliveryOptions } from '../workflows/mailbox/types';
 import type { DeliveryActivities, DeliveryWorkflowInput, DeliverMessageOutcome } from '../workflows/delivery/types';
 import { ChangeDeliverer } from './deliver-changes';
@@ -23,8 +23,12 @@ export interface ActivityDependencies {
   /**
    * Client and task queue for starting deliveryWorkflows. Without it a sync
    * whose delivery fails throws, because the message would be lost.
+   * `workflowTargetClient` starts the user's workflows for the `workflow`
+   * target, with the data converter the user's workers read (see
+   * createWorkflowTargetClient); without it, a client with Temporal's default
+   * converter on the same connection and namespace.
    */
-  temporal?: { client: Client; taskQueue: string };
+  temporal?: { client: Client; taskQueue: string; workflowTargetClient?: Client };
 }
 
 /** Failure type of a sync whose mailbox names an unusable target; retried, so that no message is skipped while the worker's settings are fixed. */
@@ -39,9 +43,9 @@ export const DELIVERY_TARGET_UNAVAILABLE = 'DeliveryTargetUnavailable';
 export function createActivities(dependencies: ActivityDependencies): MailboxActivities & DeliveryActivities {
   const { gmail } = dependencies;
   const config = dependencies.deliveryConfig ?? DEFAULT_DELIVERY_CONFIG;
-  const logTarget = new LogDelivery();
-  const targetOf = (options: DeliveryOptions | undefined): Delivery => dependencies.delivery ?? createTarget(options, config, logTarget);
   const temporal = dependencies.temporal;
+  const shared: SharedTargets = { logTarget: new LogDelivery(), workflowClient: temporal && (temporal.workflowTargetClient ?? plainClient(temporal.client)) };
+  const targetOf = (options: DeliveryOptions | undefined): Delivery => dependencies.delivery ?? createTarget(options, config, shared);
   const handOff = temporal && new DeliveryHandOff(temporal.client, temporal.taskQueue, config.retry);
 
   return {
@@ -54,9 +58,9 @@ export function createActivities(dependencies: ActivityDependencies): MailboxAct
   };
 }
 
-function createTarget(options: DeliveryOptions | undefined, config: DeliveryConfig, logTarget: LogDelivery): Delivery {
+function createTarget(options: DeliveryOptions | undefined, config: DeliveryConfig, shared: SharedTargets): Delivery {
   try {
-    return createDeliveryTarget(options, config, logTarget);
+    return createDeliveryTarget(options, config, shared);
   } catch (error) {
     if (error instanceof DeliveryTargetError) {
       throw ApplicationFailure.create({ type: DELIVERY_TARGET_UNAVAILABLE, message: `The mailbox's delivery target is unusable: ${error.message}.`, nonRetryable: false });
@@ -65,12 +69,23 @@ function createTarget(options: DeliveryOptions | undefined, config: DeliveryConf
   }
 }
 
-/** Fetches the message again and sends it through the mailbox's target: deliveryWorkflow's one activity. */
+/**
+ * deliveryWorkflow's one activity: fetches the message again and sends it
+ * through the mailbox's target, or sends the batch of events in its input.
+ */
 function deliverMessage(provider: GmailProvider, target: Delivery, config: DeliveryConfig, input: DeliveryWorkflowInput): Promise<DeliverMessageOutcome> {
   const gmail = provider.client(input.emailAddress, input.credential);
   const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config);
+  if (input.events !== undefined) {
+    return deliverer.sendOnce({ kind: 'batch', batchKey: input.messageId, deliveryId: input.deliveryId, changes: input.events });
+  }
   const deliveryId = input.deliveryId || addedDeliveryId(input.emailAddress, input.messageId);
-  return deliverer.fetchAndSend({ kind: 'messageAdded', deliveryId, messageId: input.messageId, threadId: input.threadId });
+  return deliverer.sendOnce({ kind: 'messageAdded', deliveryId, messageId: input.messageId, threadId: input.threadId });
+}
+
+/** A client on the same connection and namespace with Temporal's default data converter. */
+function plainClient(client: Client): Client {
+  return new Client({ connection: client.connection, namespace: client.options.namespace });
 }
 
 /** users.watch with labelFilterBehavior (never the deprecated labelFilterAction). */

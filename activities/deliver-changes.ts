@@ -5,18 +5,18 @@ import type { gmail_v1 } from 'googleapis';
 import { toGmailFailure } from '../src/gmail/errors';
 import type { DeliveryConfig } from '../src/delivery/targets';
 import type { DeliveryOptions } from '../workflows/mailbox/types';
-import { DeliveryError, type Delivery, type DeliveryEvent, type MailboxChange } from './delivery';
+import { DeliveryError, type ChangeBatch, type Delivery, type DeliveryEvent, type DeliveryUnit, type EventBatch, type MailboxChange } from './delivery';
 import type { HandOffOutcome } from './hand-off';
 
 /**
- * Outcome of one change: delivered, skipped because the message was deleted
- * before its fetch, or failed and handed to its deliveryWorkflow (by this
- * sync or an earlier one).
+ * Outcome of one unit (an added message or a batch of events): delivered,
+ * skipped because the message was deleted before its fetch, or failed and
+ * handed to its deliveryWorkflow (by this sync or an earlier one).
  */
 export type ChangeOutcome = 'delivered' | 'skippedDeleted' | HandOffOutcome;
 
-/** Starts the deliveryWorkflow of a change whose delivery failed. */
-export type StartHandOff = (change: MailboxChange) => Promise<HandOffOutcome>;
+/** Starts the deliveryWorkflow of a message or batch whose delivery failed. */
+export type StartHandOff = (unit: DeliveryUnit) => Promise<HandOffOutcome>;
 
 /** Failure type of deliverMessage when the target rejected the event for good; deliveryWorkflow does not retry it. */
 export const DELIVERY_REJECTED = 'DeliveryRejected';
@@ -32,11 +32,17 @@ const RETRY_INITIAL_MS = 100;
 const RETRY_MAX_MS = 2_000;
 
 /**
- * Fetches and delivers a batch of changes with bounded concurrency. Each
- * change's delivery attempts share a budget of `timeoutMs`; the fetch from
- * Gmail is outside it. A Gmail error other than 404 rejects the whole batch
- * after the changes in flight finish, so the activity retries from its last
- * heartbeat.
+ * Fetches and delivers the units of a page with bounded concurrency: added
+ * messages one by one, and label and deletion events as batches. Each unit's
+ * delivery attempts share a budget of `timeoutMs`; the fetch from Gmail is
+ * outside it. A Gmail error other than 404 rejects the whole page after the
+ * units in flight finish, so the activity retries from its last heartbeat.
+ *
+ * A batch that fails within its budget is handed to a deliveryWorkflow like a
+ * message, with the batch's events (ids and labelIds only) in its input. So a
+ * target that is down or rejects a batch does not hold the cursor back, and
+ * the batch is not lost: it is retried on the longer schedule, listed among
+ * the mailbox's failures under its batch key, and can be replayed.
  */
 export class ChangeDeliverer {
   constructor(
@@ -54,7 +60,7 @@ export class ChangeDeliverer {
    * `onProgress` with the number of leading changes that are finished, which
    * is where a retried attempt may resume.
    */
-  async deliverAll(changes: MailboxChange[], onProgress: (finished: number, outcomes: ChangeOutcome[]) => void): Promise<ChangeOutcome[]> {
+  async deliverAll(changes: DeliveryUnit[], onProgress: (finished: number, outcomes: ChangeOutcome[]) => void): Promise<ChangeOutcome[]> {
     const outcomes: ChangeOutcome[] = [];
     let finished = 0;
     let next = 0;
@@ -83,53 +89,70 @@ export class ChangeDeliverer {
     return outcomes;
   }
 
-  private async deliverOne(change: MailboxChange): Promise<ChangeOutcome> {
-    const event = change.kind === 'messageAdded' ? await this.fetchEvent(change) : { ...change, emailAddress: this.emailAddress, labelIds: change.labelIds ?? [] };
-    if (event === undefined) {
-      Context.current().log.info('Skipped a message deleted before its fetch', { emailAddress: this.emailAddress, messageId: change.messageId, deliveryId: change.deliveryId });
-      return 'skippedDeleted';
+  private async deliverOne(unit: DeliveryUnit): Promise<ChangeOutcome> {
+    const sent = await this.send(unit);
+    if (sent === 'skippedDeleted') {
+      Context.current().log.info('Skipped a message deleted before its fetch', { emailAddress: this.emailAddress, messageId: (unit as MailboxChange).messageId, deliveryId: unit.deliveryId });
+      return sent;
+    }
+    if (sent === 'delivered') {
+      return sent;
     }
 
-    const failure = await this.sendWithinBudget(event);
-    if (failure === undefined) {
-      return 'delivered';
-    }
     if (this.handOff === undefined) {
       throw new Error(
-        `Delivery of message ${change.messageId} of ${this.emailAddress} failed (${failure.reason}) and no Temporal client was given to start its deliveryWorkflow; pass \`temporal\` in the activities' dependencies.`,
+        `Delivery of ${describe(unit)} of ${this.emailAddress} failed (${sent.reason}) and no Temporal client was given to start its deliveryWorkflow; pass \`temporal\` in the activities' dependencies.`,
       );
     }
-    const outcome = await this.handOff(change);
-    Context.current().log.warn('Delivery failed; the message is handed to its deliveryWorkflow', {
+    const outcome = await this.handOff(unit);
+    Context.current().log.warn(`Delivery failed; the ${unit.kind === 'batch' ? 'batch' : 'message'} is handed to its deliveryWorkflow`, {
       emailAddress: this.emailAddress,
-      messageId: change.messageId,
-      deliveryId: change.deliveryId,
-      reason: failure.reason,
+      ...(unit.kind === 'batch' ? { batchKey: unit.batchKey, events: unit.changes.length } : { messageId: unit.messageId }),
+      deliveryId: unit.deliveryId,
+      reason: sent.reason,
       handOff: outcome,
     });
     return outcome;
   }
 
-  /**
-   * Fetches one added message and sends it within the per-message budget, for
-   * deliverMessage. A failed send throws a retryable ApplicationFailure, or a
-   * non-retryable one of type DeliveryRejected when the target rejected the
-   * event for good.
-   */
-  async fetchAndSend(change: MailboxChange): Promise<'delivered' | 'skippedDeleted'> {
-    const event = await this.fetchEvent(change);
+  /** Fetches an added message when the unit is one, and sends the unit within its budget; returns why it failed when it did. */
+  private async send(unit: DeliveryUnit): Promise<'delivered' | 'skippedDeleted' | SendFailure> {
+    if (unit.kind === 'batch') {
+      const batch = this.eventBatch(unit);
+      return (await this.sendWithinBudget((signal) => sendBatch(this.target, batch, signal))) ?? 'delivered';
+    }
+    const event = unit.kind === 'messageAdded' ? await this.fetchEvent(unit) : this.changeEvent(unit);
     if (event === undefined) {
       return 'skippedDeleted';
     }
-    const failure = await this.sendWithinBudget(event);
-    if (failure === undefined) {
-      return 'delivered';
+    return (await this.sendWithinBudget((signal) => this.target.deliver(event, signal))) ?? 'delivered';
+  }
+
+  /**
+   * Sends one unit that a deliveryWorkflow retries: an added message, fetched
+   * again, or a batch of events. A failed send throws a retryable
+   * ApplicationFailure, or a non-retryable one of type DeliveryRejected when
+   * the target rejected it for good.
+   */
+  async sendOnce(unit: DeliveryUnit): Promise<'delivered' | 'skippedDeleted'> {
+    const sent = await this.send(unit);
+    if (typeof sent === 'string') {
+      return sent;
     }
     throw ApplicationFailure.create({
-      type: failure.retryable ? 'DeliveryFailed' : DELIVERY_REJECTED,
-      message: `Delivery of message ${change.messageId} of ${this.emailAddress} failed: ${failure.reason}.`,
-      nonRetryable: !failure.retryable,
+      type: sent.retryable ? 'DeliveryFailed' : DELIVERY_REJECTED,
+      message: `Delivery of ${describe(unit)} of ${this.emailAddress} failed: ${sent.reason}.`,
+      nonRetryable: !sent.retryable,
     });
+  }
+
+  private changeEvent(change: MailboxChange): DeliveryEvent {
+    return { ...change, emailAddress: this.emailAddress, labelIds: change.labelIds ?? [] };
+  }
+
+  private eventBatch(batch: ChangeBatch): EventBatch {
+    const events = batch.changes.map((change) => this.changeEvent(change));
+    return { kind: 'batch', batchKey: batch.batchKey, deliveryId: batch.deliveryId, emailAddress: this.emailAddress, events };
   }
 
   /** Fetches an added message; returns undefined when Gmail returns 404 because the message was deleted meanwhile. */
@@ -165,10 +188,11 @@ export class ChangeDeliverer {
   }
 
   /**
-   * Sends one event, retrying retryable errors with backoff until the budget
-   * is spent. Returns undefined on success, or why the last attempt failed.
+   * Sends one event or batch, retrying retryable errors with backoff until the
+   * budget is spent. Returns undefined on success, or why the last attempt
+   * failed.
    */
-  private async sendWithinBudget(event: DeliveryEvent): Promise<SendFailure | undefined> {
+  private async sendWithinBudget(attempt: (signal: AbortSignal) => Promise<void>): Promise<SendFailure | undefined> {
     const cancelled = Context.current().cancellationSignal;
     const deadline = Date.now() + this.config.timeoutMs;
     let pauseMs = RETRY_INITIAL_MS;
@@ -176,7 +200,7 @@ export class ChangeDeliverer {
     for (;;) {
       const remaining = deadline - Date.now();
       try {
-        await this.target.deliver(event, AbortSignal.any([AbortSignal.timeout(remaining), cancelled]));
+        await attempt(AbortSignal.any([AbortSignal.timeout(remaining), cancelled]));
         return undefined;
       } catch (error) {
         if (cancelled.aborted) {
@@ -195,16 +219,48 @@ export class ChangeDeliverer {
   }
 }
 
-/** Adds the outcomes of finished changes to a sync summary's counts; a handed-off change also counts as `failed`. */
-export function countOutcomes(counts: Record<string, number>, changes: MailboxChange[], outcomes: ChangeOutcome[], finished: number): void {
+/** Sends a batch in one request, or event by event through a target without deliverBatch. */
+async function sendBatch(target: Delivery, batch: EventBatch, signal: AbortSignal): Promise<void> {
+  if (target.deliverBatch !== undefined) {
+    return target.deliverBatch(batch, signal);
+  }
+  for (const event of batch.events) {
+    await target.deliver(event, signal);
+  }
+}
+
+function describe(unit: DeliveryUnit): string {
+  return unit.kind === 'batch' ? `batch ${unit.batchKey} of ${unit.changes.length} events` : `message ${unit.messageId}`;
+}
+
+/**
+ * Adds the outcomes of finished units to a sync summary's counts. A message
+ * counts under its outcome (`delivered` counts messages only), a handed-off
+ * unit also as `failed`, a batch as `eventBatches`, and each event of a
+ * delivered batch under its kind.
+ */
+export function countOutcomes(counts: Record<string, number>, units: DeliveryUnit[], outcomes: ChangeOutcome[], finished: number): void {
+  const add = (key: string, amount = 1): void => {
+    counts[key] = (counts[key] ?? 0) + amount;
+  };
   for (let index = 0; index < finished; index += 1) {
     const outcome = outcomes[index];
-    counts[outcome] = (counts[outcome] ?? 0) + 1;
+    const unit = units[index];
     if (outcome === 'handedOff' || outcome === 'alreadyHandedOff') {
-      counts.failed = (counts.failed ?? 0) + 1;
+      add('failed');
     }
+    if (unit.kind !== 'batch') {
+      add(outcome);
+      if (outcome === 'delivered') {
+        add(unit.kind);
+      }
+      continue;
+    }
+    add('eventBatches');
     if (outcome === 'delivered') {
-      counts[changes[index].kind] = (counts[changes[index].kind] ?? 0) + 1;
+      unit.changes.forEach((change) => add(change.kind));
+    } else {
+      add(outcome);
     }
   }
 }

@@ -37,6 +37,33 @@ export interface DeliveryEvent extends MailboxChange {
 }
 
 /**
+ * Label and deletion events of one history page, delivered as one unit. Its
+ * key is derived from the events' delivery ids, so the same events give the
+ * same key; a resync that groups them differently gives another key, while
+ * each event keeps its own delivery id.
+ */
+export interface ChangeBatch {
+  kind: 'batch';
+  /** `batch-` and the first 32 hex digits of SHA-256 over the events' sorted delivery ids. */
+  batchKey: string;
+  /** `<address>/<batchKey>`; receivers de-duplicate by the events' own delivery ids. */
+  deliveryId: string;
+  changes: MailboxChange[];
+}
+
+/** What deliverAll sends as one unit: an added message, or a batch of label and deletion events. */
+export type DeliveryUnit = MailboxChange | ChangeBatch;
+
+/** The batch a delivery target receives, and the JSON body of a batch webhook. */
+export interface EventBatch {
+  kind: 'batch';
+  batchKey: string;
+  deliveryId: string;
+  emailAddress: string;
+  events: DeliveryEvent[];
+}
+
+/**
  * A delivery target. `deliver` resolves once the target accepted the event,
  * and rejects with a DeliveryError whose `retryable` is false when sending it
  * again cannot help; any other error is retried within the per-message
@@ -45,6 +72,12 @@ export interface DeliveryEvent extends MailboxChange {
  */
 export interface Delivery {
   deliver(event: DeliveryEvent, signal: AbortSignal): Promise<void>;
+  /**
+   * Sends a batch of label and deletion events in one request, with the same
+   * rules as `deliver`. A target without it, such as a test double, gets each
+   * event of the batch through `deliver`, one after another.
+   */
+  deliverBatch?(batch: EventBatch, signal: AbortSignal): Promise<void>;
 }
 
 /** A rejected delivery attempt, with whether another attempt may succeed. */
@@ -70,13 +103,21 @@ export type RecordedDelivery = DeliveryEvent;
 
 /**
  * A delivery target for tests and benchmarks: records each event in memory.
- * Tests read `delivered`, `deliveryIds` and `messageIds`.
+ * Tests read `delivered`, `batches`, `deliveryIds` and `messageIds`.
  */
 export class RecordingDelivery implements Delivery {
   readonly delivered: RecordedDelivery[] = [];
+  /** Batches as they arrived; their events are in `delivered` too. */
+  readonly batches: EventBatch[] = [];
 
   deliver(event: DeliveryEvent): Promise<void> {
     this.delivered.push(event);
+    return Promise.resolve();
+  }
+
+  deliverBatch(batch: EventBatch): Promise<void> {
+    this.batches.push(batch);
+    this.delivered.push(...batch.events);
     return Promise.resolve();
   }
 

@@ -6,7 +6,7 @@ import type { FullResyncInput } from '../workflows/mailbox/activity-types';
 import type { SyncSummary } from '../workflows/mailbox/types';
 import type { DeliveryConfig } from '../src/delivery/targets';
 import { ChangeDeliverer, countOutcomes } from './deliver-changes';
-import { addedDeliveryId, type Delivery, type MailboxChange } from './delivery';
+import { addedDeliveryId, type Delivery, type DeliveryUnit, type MailboxChange } from './delivery';
 import type { DeliveryHandOff } from './hand-off';
 
 /** Messages received this long before the last successful sync are listed again, for clock skew and indexing lag. */
@@ -41,7 +41,7 @@ interface ResyncProgress {
 export async function fullResync(gmailProvider: GmailProvider, target: Delivery, config: DeliveryConfig, input: FullResyncInput, handOff?: DeliveryHandOff): Promise<SyncSummary> {
   const context = Context.current();
   const gmail = gmailProvider.client(input.emailAddress, input.credential);
-  const startHandOff = handOff && ((change: MailboxChange) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery}, change));
+  const startHandOff = handOff && ((unit: DeliveryUnit) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery }, unit));
   const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config, startHandOff);
   const maxMessages = input.maxMessages ?? DEFAULT_FULL_RESYNC_MAX_MESSAGES;
   const after = Math.floor((input.sinceMs - FULL_RESYNC_MARGIN_MS) / 1000);

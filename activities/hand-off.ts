@@ -4,7 +4,7 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { GMAIL_EMAIL_ADDRESS } from '../src/temporal/search-attributes';
 import { DELIVERY_WORKFLOW_TYPE, deliveryWorkflowId, type DeliveryRetryPolicy, type DeliveryWorkflowInput } from '../workflows/delivery/types';
 import type { CredentialRef, DeliveryOptions } from '../workflows/mailbox/types';
-import type { MailboxChange } from './delivery';
+import type { DeliveryUnit } from './delivery';
 
 /** `handedOff` when this sync started the message's deliveryWorkflow, `alreadyHandedOff` when an earlier sync did. */
 export type HandOffOutcome = 'handedOff' | 'alreadyHandedOff';
@@ -26,31 +26,37 @@ export class DeliveryHandOff {
   ) {}
 
   /**
-   * Starts the message's deliveryWorkflow. The id is fixed per message, and
-   * the start rejects a duplicate whether the earlier run is still running
-   * (conflict policy FAIL) or closed (reuse policy REJECT_DUPLICATE). So a
-   * later sync never starts a second one or reruns a failed one.
+   * Starts the deliveryWorkflow of a message, or of a batch of label and
+   * deletion events under its batch key. The id is fixed per message or
+   * batch, and the start rejects a duplicate whether the earlier run is still
+   * running (conflict policy FAIL) or closed (reuse policy REJECT_DUPLICATE).
+   * So a later sync never starts a second one or reruns a failed one.
    */
-  async start(mailbox: HandOffMailbox, change: MailboxChange): Promise<HandOffOutcome> {
+  async start(mailbox: HandOffMailbox, unit: DeliveryUnit): Promise<HandOffOutcome> {
+    const key = unit.kind === 'batch' ? unit.batchKey : unit.messageId;
     const input: DeliveryWorkflowInput = {
       emailAddress: mailbox.emailAddress,
-      messageId: change.messageId,
-      deliveryId: change.deliveryId,
-      threadId: change.threadId,
+      messageId: key,
+      deliveryId: unit.deliveryId,
+      threadId: unit.kind === 'batch' ? undefined : unit.threadId,
       historyId: mailbox.historyId,
       credential: mailbox.credential,
       delivery: mailbox.delivery,
       retry: this.retry,
+      ...(unit.kind === 'batch' ? { events: unit.changes } : {}),
     };
     try {
       await this.client.workflow.start(DELIVERY_WORKFLOW_TYPE, {
         taskQueue: this.taskQueue,
-        workflowId: deliveryWorkflowId(mailbox.emailAddress, change.messageId),
+        workflowId: deliveryWorkflowId(mailbox.emailAddress, key),
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: new TypedSearchAttributes([{ key: GMAIL_EMAIL_ADDRESS, value: mailbox.emailAddress }]),
-        staticSummary: `Delivery of Gmail message ${change.messageId} of ${mailbox.emailAddress}`,
+        staticSummary:
+          unit.kind === 'batch'
+            ? `Delivery of ${unit.changes.length} label and deletion events of ${mailbox.emailAddress}`
+            : `Delivery of Gmail message ${unit.messageId} of ${mailbox.emailAddress}`,
       });
       return 'handedOff';
     } catch (error) {

@@ -6,7 +6,8 @@ import type { SyncHistoryInput } from '../workflows/mailbox/activity-types';
 import type { SyncResume, SyncSummary } from '../workflows/mailbox/types';
 import type { DeliveryConfig } from '../src/delivery/targets';
 import { ChangeDeliverer, countOutcomes } from './deliver-changes';
-import type { Delivery, MailboxChange } from './delivery';
+import type { Delivery, DeliveryUnit } from './delivery';
+import { toDeliveryUnits } from './event-batch';
 import type { DeliveryHandOff } from './hand-off';
 import { HistoryFilter } from './history-filter';
 
@@ -28,8 +29,11 @@ const INLINE_DELIVERY_BUDGET_MS = 30_000;
  * true` and where the next sync resumes. A message whose delivery failed is
  * handed to its deliveryWorkflow and still moves the cursor. It counts as
  * `failed`, and as `handedOff`, or as `alreadyHandedOff` when an earlier sync
- * started that workflow. A regular activity heartbeats its page token and the
- * finished changes of that page, so a retry resumes there. The quick sync, a local
+ * started that workflow. With `includeLabelEvents`, a page's label and
+ * deletion events go out as one batch after its added messages, and a batch
+ * counts as one change towards `maxChanges`. A regular activity heartbeats
+ * its page token and the finished units (messages and batches) of that page,
+ * so a retry resumes there. The quick sync, a local
  * activity that cannot heartbeat, delivers at most `maxChanges` and leaves the
  * rest to the regular activity, so a large batch survives a worker crash and a
  * slow target cannot spend the local activity's timeout.
@@ -38,7 +42,7 @@ export async function syncHistory(gmailProvider: GmailProvider, target: Delivery
   const context = Context.current();
   const gmail = gmailProvider.client(input.emailAddress, input.credential);
   const filter = new HistoryFilter(input.emailAddress, input.watch, input.delivery);
-  const startHandOff = handOff && ((change: MailboxChange) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery, historyId: input.startHistoryId }, change));
+  const startHandOff = handOff && ((unit: DeliveryUnit) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery, historyId: input.startHistoryId }, unit));
   const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config, startHandOff);
   const heartbeat = (progress: SyncResume): void => {
     if (!context.info.isLocal) {
@@ -66,9 +70,9 @@ export async function syncHistory(gmailProvider: GmailProvider, target: Delivery
       throw new Error(`Gmail history.list returned no historyId for ${input.emailAddress}.`);
     }
 
-    // 3. Fetch and deliver its kept changes, past those a previous attempt finished.
+    // 3. Fetch and deliver its kept changes, past the units a previous attempt finished.
     const kept = records.flatMap((record) => filter.changes(record));
-    const pending = kept.slice(alreadyFinished);
+    const pending = toDeliveryUnits(input.emailAddress, kept).slice(alreadyFinished);
     const changes = pending.slice(0, changesLeft);
     changesLeft -= changes.length;
     const pageStart = { ...counts };

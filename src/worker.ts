@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { createActivities, type Delivery } from '../activities';
 import { deliveryConfigFrom } from './delivery/targets';
 import { createGmailProvider, createSandboxGmailProvider, type GmailProvider } from './gmail';
+import { createWorkflowTargetClient } from './temporal/connection';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -17,7 +18,10 @@ export interface WorkerOptions {
   /**
    * Client that the sync activities start deliveryWorkflows with, built by
    * `createClient` so payloads are encoded like the worker's. Without it a
-   * sync whose delivery fails throws.
+   * sync whose delivery fails throws and the `workflow` target is unusable.
+   * The `workflow` target starts the user's workflows through a second
+   * client on the same connection, with the converter that
+   * GMAIL_SYNC_WORKFLOW_TARGET_ENCRYPTION chooses.
    */
   client?: Client;
   /** Overrides the product activities, for tests that replace one with a failing version. */
@@ -44,7 +48,11 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
       gmail: options.gmail ?? defaultGmailProvider(config),
       delivery: options.delivery,
       deliveryConfig: deliveryConfigFrom(config, config.env),
-      temporal: options.client && { client: options.client, taskQueue: config.taskQueue },
+      temporal: options.client && {
+        client: options.client,
+        taskQueue: config.taskQueue,
+        workflowTargetClient: createWorkflowTargetClient(options.client.connection, config),
+      },
     });
 
   return Worker.create({

@@ -57,11 +57,15 @@ export const StartMailboxBody = Type.Object(
     delivery: Type.Optional(
       Type.Object(
         {
-          target: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'log or webhook; defaults to GMAIL_SYNC_DELIVERY_TARGET.' })),
+          target: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'log, webhook or workflow; defaults to GMAIL_SYNC_DELIVERY_TARGET.' })),
           webhookUrl: Type.Optional(Type.String({ maxLength: 2048, description: 'URL the webhook target POSTs events to: https, or http to a loopback address.' })),
           webhookSecretRef: Type.Optional(
             Type.String({ maxLength: 64, description: 'Name of the signing secret, which workers read from GMAIL_SYNC_WEBHOOK_SECRET_<NAME>; never the secret itself.' }),
           ),
+          workflowType: Type.Optional(
+            Type.String({ maxLength: 255, description: "Workflow type that the workflow target starts per message, in the worker's namespace, with the event as its one argument." }),
+          ),
+          workflowTaskQueue: Type.Optional(Type.String({ maxLength: 255, description: 'Task queue that your workers poll for workflowType.' })),
           format: Type.Optional(Type.String({ description: 'messages.get format: metadata (default) or full, which adds the body.' })),
           metadataHeaders: Type.Optional(Type.Array(Type.String(), { maxItems: 100, description: 'Headers fetched with format metadata; defaults to GMAIL_SYNC_DELIVERY_METADATA_HEADERS.' })),
         },

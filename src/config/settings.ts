@@ -208,7 +208,7 @@ export const settings = {
   // Delivery of synced messages to each mailbox's target.
   deliveryTarget: setting({
     name: 'GMAIL_SYNC_DELIVERY_TARGET',
-    description: `Delivery target of mailboxes whose delivery options name none, one of ${DELIVERY_TARGETS.join(', ')}. A webhook mailbox names its URL and signing secret in its own options; the worker reads the secret named NAME from GMAIL_SYNC_WEBHOOK_SECRET_NAME.`,
+    description: `Delivery target of mailboxes whose delivery options name none, one of ${DELIVERY_TARGETS.join(', ')}. A webhook mailbox names its URL and signing secret in its own options; the worker reads the secret named NAME from GMAIL_SYNC_WEBHOOK_SECRET_NAME. A workflow mailbox names its workflowType and workflowTaskQueue.`,
     defaultValue: 'log',
     parse: parseOneOf(DELIVERY_TARGETS),
   }),
@@ -226,6 +226,13 @@ export const settings = {
     defaultValue: '10000',
     unit: 'milliseconds',
     parse: parseInteger(100, 300000),
+  }),
+  workflowTargetEncryption: setting({
+    name: 'GMAIL_SYNC_WORKFLOW_TARGET_ENCRYPTION',
+    description:
+      "Encode the event in the input of the workflow target's workflows with gmail-sync's payload encryption (GMAIL_SYNC_PAYLOAD_KEYS), on or off. Off by default: the event is the user's data, so it uses Temporal's default converter and a worker in any SDK reads it; turn it on only when your workers decode with the same codec and keys.",
+    defaultValue: 'off',
+    parse: parseOneOf(PAYLOAD_ENCRYPTION_MODES),
   }),
   deliveryMetadataHeaders: setting({
     name: 'GMAIL_SYNC_DELIVERY_METADATA_HEADERS',

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 
 import type { DeliveryOptions } from '../../workflows/mailbox/types';
 
-export const DELIVERY_TARGETS = ['log', 'webhook'] as const;
+export const DELIVERY_TARGETS = ['log', 'webhook', 'workflow'] as const;
 export type DeliveryTargetName = (typeof DELIVERY_TARGETS)[number];
 
 /** Headers that format `metadata` fetches when neither the mailbox nor the configuration names others. */
@@ -10,6 +10,8 @@ export const DEFAULT_METADATA_HEADERS = ['From', 'To', 'Subject', 'Date'];
 
 const SECRET_REF_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
 const HEADER_NAME_PATTERN = /^[A-Za-z0-9-]{1,100}$/;
+/** A workflow type or task queue name: 1 to 255 visible characters, no spaces. */
+const TEMPORAL_NAME_PATTERN = /^[\x21-\x7e\u00a0-\uffff]{1,255}$/;
 
 /** Returns the name of the environment variable that contains the signing secret a `webhookSecretRef` names. */
 export function webhookSecretVariable(secretRef: string): string {
@@ -36,6 +38,20 @@ export function deliveryOptionsProblem(options: DeliveryOptions | undefined): st
   }
   if (target === 'webhook') {
     return webhookProblem(options!);
+  }
+  if (target === 'workflow') {
+    return workflowProblem(options!);
+  }
+  return undefined;
+}
+
+function workflowProblem(options: DeliveryOptions): string | undefined {
+  const { workflowType, workflowTaskQueue } = options;
+  if (typeof workflowType !== 'string' || !TEMPORAL_NAME_PATTERN.test(workflowType)) {
+    return `delivery.workflowType ${JSON.stringify(workflowType)} is missing or invalid; the workflow target needs the name of your workflow type (1 to 255 characters without spaces), such as "handleGmailMessage"`;
+  }
+  if (typeof workflowTaskQueue !== 'string' || !TEMPORAL_NAME_PATTERN.test(workflowTaskQueue) || workflowTaskQueue.startsWith('/_sys/')) {
+    return `delivery.workflowTaskQueue ${JSON.stringify(workflowTaskQueue)} is missing or invalid; name the task queue your workers poll (1 to 255 characters without spaces), such as "gmail-handlers"`;
   }
   return undefined;
 }

@@ -1,9 +1,12 @@
+import type { Client } from '@temporalio/client';
+
 import type { Delivery } from '../../activities/delivery';
 import type { DeliveryRetryPolicy } from '../../workflows/delivery/types';
 import type { DeliveryOptions } from '../../workflows/mailbox/types';
 import { DEFAULT_METADATA_HEADERS, deliveryOptionsProblem, webhookSecretVariable, type DeliveryTargetName } from './delivery-options';
 import { LogDelivery } from './log-target';
 import { WebhookDelivery } from './webhook-target';
+import { WorkflowDelivery } from './workflow-target';
 
 /** The worker's delivery settings, read from the configuration once at start. */
 export interface DeliveryConfig {
@@ -85,15 +88,29 @@ export class DeliveryTargetError extends Error {
   }
 }
 
-/** Creates the delivery target of a mailbox from its options and the worker's settings; `log` mailboxes share `logTarget` and its counts. */
-export function createDeliveryTarget(options: DeliveryOptions | undefined, config: DeliveryConfig, logTarget: LogDelivery = new LogDelivery()): Delivery {
+/** What the targets of a worker's mailboxes share. */
+export interface SharedTargets {
+  /** `log` mailboxes share it and its counts. */
+  logTarget: LogDelivery;
+  /** Starts the user's workflows of `workflow` mailboxes; undefined where the activities got no Temporal client. */
+  workflowClient?: Client;
+}
+
+/** Creates the delivery target of a mailbox from its options and the worker's settings. */
+export function createDeliveryTarget(options: DeliveryOptions | undefined, config: DeliveryConfig, shared: SharedTargets = { logTarget: new LogDelivery() }): Delivery {
   const resolved = { ...options, target: options?.target ?? config.defaultTarget };
   const problem = deliveryOptionsProblem(resolved);
   if (problem !== undefined) {
     throw new DeliveryTargetError(problem);
   }
   if (resolved.target === 'log') {
-    return logTarget;
+    return shared.logTarget;
+  }
+  if (resolved.target === 'workflow') {
+    if (shared.workflowClient === undefined) {
+      throw new DeliveryTargetError("the workflow target needs a Temporal client, and this worker's activities were created without one; pass `client` to createWorker");
+    }
+    return new WorkflowDelivery(shared.workflowClient, resolved.workflowType!, resolved.workflowTaskQueue!);
   }
   const secretRef = resolved.webhookSecretRef!;
   const secret = config.resolveSecret(secretRef);

@@ -1,11 +1,13 @@
-import { DeliveryError, type Delivery, type DeliveryEvent } from '../../activities/delivery';
+import { DeliveryError, type Delivery, type DeliveryEvent, type EventBatch } from '../../activities/delivery';
 import { DELIVERY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, webhookSignature } from './signature';
 
 /**
  * POSTs each event as JSON to one URL, signed with the mailbox's signing
- * secret. 2xx is success. 408, 429, 5xx and network errors are retryable, and
- * any other status (redirects included, which are not followed) is a
- * permanent failure.
+ * secret, and a batch of label and deletion events as one POST whose body is
+ * the batch (`kind: 'batch'` and its `events`). The Gmail-Sync-Delivery-Id
+ * header carries the event's or the batch's delivery id. 2xx is success. 408,
+ * 429, 5xx and network errors are retryable, and any other status (redirects
+ * included, which are not followed) is a permanent failure.
  */
 export class WebhookDelivery implements Delivery {
   constructor(
@@ -13,7 +15,15 @@ export class WebhookDelivery implements Delivery {
     private readonly secret: string,
   ) {}
 
-  async deliver(event: DeliveryEvent, signal: AbortSignal): Promise<void> {
+  deliver(event: DeliveryEvent, signal: AbortSignal): Promise<void> {
+    return this.post(event, signal);
+  }
+
+  deliverBatch(batch: EventBatch, signal: AbortSignal): Promise<void> {
+    return this.post(batch, signal);
+  }
+
+  private async post(event: DeliveryEvent | EventBatch, signal: AbortSignal): Promise<void> {
     const body = JSON.stringify(event);
     const timestamp = String(Math.floor(Date.now() / 1000));
     const response = await fetch(this.url, {

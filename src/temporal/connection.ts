@@ -1,4 +1,4 @@
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike, type ConnectionOptions } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -27,6 +27,22 @@ export function temporalConnectionOptions(config: Config): ConnectionOptions {
  */
 export function createClient(connection: Connection, config: Pick<Config, 'temporalNamespace' | 'payloadEncryption' | 'payloadKeys'>): Client {
   return new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(config) });
+}
+
+/**
+ * Creates the client that the `workflow` delivery target starts the user's
+ * workflows with, on the worker's connection and namespace. The event in
+ * their input is the user's data, which the user's workers decode, so it
+ * uses Temporal's default data converter unless
+ * GMAIL_SYNC_WORKFLOW_TARGET_ENCRYPTION is on; then it encrypts like
+ * gmail-sync's own payloads, and throws a ConfigError without keys.
+ */
+export function createWorkflowTargetClient(
+  connection: ConnectionLike,
+  config: Pick<Config, 'temporalNamespace' | 'workflowTargetEncryption' | 'payloadKeys'>,
+): Client {
+  const dataConverter = createDataConverter({ payloadEncryption: config.workflowTargetEncryption, payloadKeys: config.payloadKeys });
+  return new Client({ connection, namespace: config.temporalNamespace, dataConverter });
 }
 
 /** Opens a client connection without a client, for callers that reach only the operator or health service. */

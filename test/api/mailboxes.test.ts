@@ -208,12 +208,25 @@ describe('mailbox API', () => {
       ['plain http to a remote host', { ...webhook, webhookUrl: 'http://hooks.example.com/gmail' }, 'plain http to a host other than loopback; use https'],
       ['a webhook without secret reference', { target: 'webhook', webhookUrl: webhook.webhookUrl }, 'delivery.webhookSecretRef undefined is missing or invalid'],
       ['an unknown format', { format: 'raw' }, 'delivery.format "raw" is invalid; use metadata or full'],
+      ['a workflow target without type', { target: 'workflow', workflowTaskQueue: 'gmail-handlers' }, 'delivery.workflowType undefined is missing or invalid'],
+      ['a workflow type with a space', { target: 'workflow', workflowType: 'handle mail', workflowTaskQueue: 'gmail-handlers' }, 'delivery.workflowType "handle mail" is missing or invalid'],
+      ['a workflow target without task queue', { target: 'workflow', workflowType: 'handleGmailEvent' }, 'delivery.workflowTaskQueue undefined is missing or invalid; name the task queue your workers poll'],
     ])('rejects %s with 400', async (_case, delivery, message) => {
       const response = await start({ emailAddress: 'bad-delivery@example.com', delivery });
 
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 'INVALID_DELIVERY_OPTIONS' });
       expect(response.json<{ message: string }>().message).toContain(message);
+    });
+
+    it('passes a valid workflow target to the workflow', async () => {
+      const delivery = { target: 'workflow', workflowType: 'handleGmailEvent', workflowTaskQueue: 'gmail-handlers' };
+
+      const response = await start({ emailAddress: 'workflow-target@example.com', delivery });
+
+      expect(response.statusCode).toBe(201);
+      const input = await harness.env.client.workflow.getHandle(mailboxId('workflow-target@example.com')).query(inputQuery);
+      expect(input.delivery).toEqual(delivery);
     });
 
     it('passes a valid webhook target to the workflow', async () => {

@@ -3,6 +3,7 @@
  * fetched again inside the activity, so its content never enters history, and
  * the webhook secret stays a name that the worker resolves.
  */
+import type { MailboxChange } from '../../activities/delivery';
 import type { CredentialRef, DeliveryOptions } from '../mailbox/types';
 
 /** Retry schedule of deliverMessage; durations in milliseconds. */
@@ -20,6 +21,7 @@ export interface DeliveryRetryPolicy {
 
 export interface DeliveryWorkflowInput {
   emailAddress: string;
+  /** The message's id, or for a batch of label and deletion events its key `batch-<hash>`. */
   messageId: string;
   /** The same delivery id that the sync used, so the receiver can de-duplicate. */
   deliveryId: string;
@@ -29,6 +31,8 @@ export interface DeliveryWorkflowInput {
   credential: CredentialRef;
   delivery?: DeliveryOptions;
   retry: DeliveryRetryPolicy;
+  /** Set for a batch: its label and deletion events, ids and labelIds only; nothing is fetched. */
+  events?: MailboxChange[];
 }
 
 export type DeliverMessageOutcome = 'delivered' | 'skippedDeleted';

@@ -28,12 +28,16 @@ export interface CredentialRef {
 
 /** Delivery target settings; the delivery work owns their meaning. */
 export interface DeliveryOptions {
-  /** `log` or `webhook`; without it, the worker's configured default. */
+  /** `log`, `webhook` or `workflow`; without it, the worker's configured default. */
   target?: string;
   /** URL the webhook target POSTs to: https, or http to a loopback address. */
   webhookUrl?: string;
   /** Name of the webhook signing secret, which the worker reads from GMAIL_SYNC_WEBHOOK_SECRET_<NAME>; never the secret. */
   webhookSecretRef?: string;
+  /** Workflow type that the `workflow` target starts per message, in the worker's namespace. */
+  workflowType?: string;
+  /** Task queue of that workflow, which the user's own workers poll. */
+  workflowTaskQueue?: string;
   /** messages.get format: `metadata` (the default) or `full`, which adds the body. */
   format?: string;
   /** Headers that format `metadata` fetches; defaults to the worker's configured list. */
@@ -143,7 +147,7 @@ export interface SyncResume {
   startHistoryId: string;
   /** Token of the page being delivered; absent for the first page. */
   pageToken?: string;
-  /** Leading kept changes of that page that are finished. */
+  /** Leading delivery units of that page (added messages, then batches of label and deletion events) that are finished. */
   finishedInPage: number;
   /** Counts up to that point. */
   counts: Record<string, number>;
