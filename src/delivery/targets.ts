@@ -88,7 +88,7 @@ export class DeliveryTargetError extends Error {
   }
 }
 
-/** What the targets of a worker's mailboxes share. */
+/** Targets and clients that all mailboxes of one worker share. */
 export interface SharedTargets {
   /** `log` mailboxes share it and its counts. */
   logTarget: LogDelivery;

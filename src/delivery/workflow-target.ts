@@ -67,10 +67,11 @@ export class WorkflowDelivery implements Delivery {
 }
 
 /**
- * Settles with `promise`, or rejects when `signal` aborts first. The client's
- * retries of an unavailable server do not stop at the abort signal, and the
- * per-message budget must hold; a start that still succeeds later is harmless,
- * because the repeat finds the workflow id taken and counts as delivered.
+ * Settles with `promise`, or rejects when `signal` aborts first. The client
+ * keeps retrying an unavailable server after the abort signal fires (SDK
+ * 1.24), so the race keeps the per-message budget. A start that still
+ * succeeds later is harmless, because the repeat finds the id taken and
+ * counts as delivered.
  */
 function untilAborted<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -88,15 +89,15 @@ function untilAborted<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
 /** Maps a failed start to a DeliveryError: the wrong namespace, type name or arguments are permanent, and anything else (Temporal unavailable, a timeout) is retryable. */
 function startFailure(error: unknown, workflowType: string, taskQueue: string): DeliveryError {
   const message = error instanceof Error ? error.message : String(error);
-  const what = `starting workflow type ${JSON.stringify(workflowType)} on task queue ${JSON.stringify(taskQueue)} failed`;
+  const failedStart = `starting workflow type ${JSON.stringify(workflowType)} on task queue ${JSON.stringify(taskQueue)} failed`;
   if (error instanceof NamespaceNotFoundError || error instanceof WorkflowNotFoundError) {
-    return new DeliveryError(`${what}: ${message}; create the namespace or point the worker at an existing one`, false);
+    return new DeliveryError(`${failedStart}: ${message}; create the namespace or point the worker at an existing one`, false);
   }
   const code = grpcCode(error);
   if (code !== undefined && PERMANENT_CODES.includes(code)) {
-    return new DeliveryError(`${what} with gRPC status ${grpcStatus[code]}: ${grpcDetails(error) ?? message}`, false);
+    return new DeliveryError(`${failedStart} with gRPC status ${grpcStatus[code]}: ${grpcDetails(error) ?? message}`, false);
   }
-  return new DeliveryError(`${what}: ${grpcDetails(error) ?? message}`, true);
+  return new DeliveryError(`${failedStart}: ${grpcDetails(error) ?? message}`, true);
 }
 
 function grpcCode(error: unknown): number | undefined {
@@ -107,7 +108,7 @@ function grpcDetails(error: unknown): string | undefined {
   return grpcErrorOf(error)?.details || undefined;
 }
 
-/** The gRPC error itself, or the one the client wrapped in a ServiceError's cause. */
+/** Returns the gRPC error itself, or the one that the client wrapped as a ServiceError's cause. */
 function grpcErrorOf(error: unknown): { code: number; details?: string } | undefined {
   if (isGrpcServiceError(error)) {
     return error;
