@@ -158,12 +158,13 @@ export function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): 
         return reply.code(401).send({ code: 'UNAUTHORIZED', message: `The codec endpoint needs \`Authorization: Bearer <API token>\`${signIn}.` });
       }
       const body = request.body;
-      if (!body || !Array.isArray(body.payloads)) {
+      // Proto3 JSON leaves out an empty list, so `{}` is an empty batch: the Temporal CLI sends it for a query without arguments.
+      if (!body || typeof body !== 'object' || (body.payloads !== undefined && !Array.isArray(body.payloads))) {
         return reply.code(400).send({ code: 'INVALID_CODEC_REQUEST', message: 'The body must be {"payloads": [...]} with payloads in proto3 JSON.' });
       }
       let payloads: Payload[];
       try {
-        payloads = body.payloads.map(fromJson);
+        payloads = (body.payloads ?? []).map(fromJson);
       } catch (error) {
         return reply.code(400).send({ code: 'INVALID_CODEC_REQUEST', message: `${(error as Error).message}; send bytes as base64.` });
       }
