@@ -85,7 +85,7 @@ describe('mailboxWorkflow in the Temporal UI', () => {
     expect(details).toContain(`- historyId: ${state.historyId}`);
     expect(details).toContain(`- last sync: ${state.lastSyncAt}`);
     expect(details).toMatch(/- next timer: quiet-period check after \d+ min without a push at \d{4}-/);
-    expect(details).toContain('12 messages delivered');
+    expect(details).toContain('messagesDelivered 12');
     expect(details).not.toContain('- running:');
   });
 });

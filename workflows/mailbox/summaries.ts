@@ -85,7 +85,6 @@ export function fullResyncSummary(sinceMs: number, reason: string): string {
 export function currentDetails(mailbox: Mailbox, runningCall: string | null): string {
   const { state } = mailbox;
   const next = mailbox.nextTimer();
-  const counters = state.counters;
   const lines = [
     `- status: ${state.status}`,
     `- historyId: ${state.historyId ?? 'none'}${state.pendingHistoryId !== null ? `, push target ${state.pendingHistoryId}` : ''}`,
@@ -97,10 +96,8 @@ export function currentDetails(mailbox: Mailbox, runningCall: string | null): st
   if (runningCall !== null) {
     lines.push(`- running: ${runningCall}`);
   }
-  lines.push(
-    `- counts: ${counters.syncs} syncs, ${counters.messagesDelivered} messages delivered, ${counters.notifications} pushes, ` +
-      `${counters.polls} checks, ${counters.fullResyncs} full resyncs, ${counters.watchRenewals} renewals`,
-  );
+  // The counters keep the names of the state query's `counters`, so one word finds a value in both.
+  lines.push(`- counters: ${Object.entries(state.counters).map(([name, value]) => `${name} ${value}`).join(', ')}`);
   if (state.lastError) {
     lines.push(`- last error (${state.lastError.at}): ${state.lastError.message}`);
   }
