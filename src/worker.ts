@@ -26,6 +26,8 @@ export interface WorkerOptions {
   client?: Client;
   /** Overrides the product activities, for tests that replace one with a failing version. */
   activities?: object;
+  /** Workflow interceptor modules bundled with the workflows, for tests that shorten a timeout. */
+  workflowInterceptorModules?: string[];
 }
 
 /** Builds the Gmail provider of a worker without an explicit one, which sends `sandbox` credentials to the configured sandbox. */
@@ -60,6 +62,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    interceptors: options.workflowInterceptorModules && { workflowModules: options.workflowInterceptorModules },
     activities,
     dataConverter: createDataConverter(config),
     maxConcurrentActivityTaskExecutions: config.activityConcurrency,
