@@ -13,7 +13,7 @@ import { resyncMailbox, startMailbox, syncMailbox } from '../../src/temporal/mai
 import { createWorker } from '../../src/worker';
 import { deliveryWorkflowId } from '../../workflows/delivery/types';
 import { stopUpdate } from '../../workflows/mailbox/messages';
-import { mailboxWorkflowId } from '../../workflows/mailbox/types';
+import { mailboxWorkflowId, type DeliveryOptions } from '../../workflows/mailbox/types';
 import { API_TOKEN, startApiHarness, type ApiHarness } from '../api/helpers/api-harness';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { waitForState } from './mailbox-harness';
@@ -86,18 +86,24 @@ describe('deliveryWorkflow', () => {
     }
   }
 
-  it('hands off, fails, lists and replays a message', async () => {
-    const client = harness.env.client;
-    const emailAddress = `delivery-${randomUUID().slice(0, 8)}@example.com`;
+  /** Starts a mailbox with the webhook target and waits for its first cursor. */
+  async function startWebhookMailbox(prefix: string, options: DeliveryOptions) {
+    const emailAddress = `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
     const startHistoryId = sandbox.createMailbox({ emailAddress }).historyId;
-    await startMailbox(client, taskQueue, {
+    await startMailbox(harness.env.client, taskQueue, {
       emailAddress,
       watch: { topicName: 'projects/gmail-sync-test/topics/delivery-failures' },
       credential: { provider: 'sandbox' },
-      delivery: { target: 'webhook', webhookUrl: receiver.url, webhookSecretRef: 'billing' },
+      delivery: { target: 'webhook', webhookUrl: receiver.url, webhookSecretRef: 'billing', ...options },
     });
-    const mailbox = client.workflow.getHandle(mailboxWorkflowId(emailAddress));
+    const mailbox = harness.env.client.workflow.getHandle(mailboxWorkflowId(emailAddress));
     await waitForState(mailbox, (state) => state.historyId === startHistoryId);
+    return { emailAddress, startHistoryId, mailbox };
+  }
+
+  it('hands off, fails, lists and replays a message', async () => {
+    const client = harness.env.client;
+    const { emailAddress, startHistoryId, mailbox } = await startWebhookMailbox('delivery', {});
     takeReceiverDown(receiver);
     const message = sandbox.deliverMessage(emailAddress);
     const workflowId = deliveryWorkflowId(emailAddress, message.id);
@@ -161,6 +167,41 @@ describe('deliveryWorkflow', () => {
         { messageId: 'ffff0000', workflowId: deliveryWorkflowId(emailAddress, 'ffff0000'), reason: 'notFound' },
       ],
     });
+
+    await mailbox.executeUpdate(stopUpdate);
+  }, 90_000);
+
+  it('hands off, fails, lists and replays a batch of label events', async () => {
+    const client = harness.env.client;
+    const { emailAddress, mailbox } = await startWebhookMailbox('batch', { includeLabelEvents: true });
+    const message = sandbox.deliverMessage(emailAddress);
+    await syncMailbox(client, emailAddress);
+    takeReceiverDown(receiver);
+    sandbox.modifyLabels(emailAddress, message.id, { addLabelIds: ['STARRED'] });
+    const receivedBefore = receiver.received.length;
+
+    // 1. The batch cannot be delivered within its budget, so it is handed off and the cursor moves on.
+    const sync = await syncMailbox(client, emailAddress);
+    expect(sync.counts).toMatchObject({ eventBatches: 1, handedOff: 1, failed: 1 });
+    expect(sync.historyId).toBe(sandbox.getMailbox(emailAddress).historyId);
+    const sent = JSON.parse(receiver.received[receivedBefore].body) as { kind: string; batchKey: string; events: Array<{ deliveryId: string }> };
+    expect(sent.kind).toBe('batch');
+    const workflowId = deliveryWorkflowId(emailAddress, sent.batchKey);
+
+    // 2. It fails after its retries and is listed under its batch key.
+    await expect(client.workflow.getHandle(workflowId).result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(await waitForListedFailure(emailAddress, sent.batchKey)).toMatchObject({ messageId: sent.batchKey, workflowId });
+
+    // 3. After the receiver recovers, replay sends the same events again.
+    receiver.reactions.length = 0;
+    const receivedBeforeReplay = receiver.received.length;
+    const replay = await api.app.inject({ method: 'POST', url: `/v1/mailboxes/${emailAddress}/replay-failures`, headers: auth, payload: { messageIds: [sent.batchKey] } });
+    expect(replay.statusCode).toBe(200);
+    const [restarted] = replay.json<{ restarted: Array<{ runId: string }> }>().restarted;
+    expect(await client.workflow.getHandle(workflowId, restarted.runId).result()).toBe('delivered');
+    const resent = receiver.received.slice(receivedBeforeReplay);
+    expect(resent).toHaveLength(1);
+    expect((JSON.parse(resent[0].body) as typeof sent).events.map((event) => event.deliveryId)).toEqual(sent.events.map((event) => event.deliveryId));
 
     await mailbox.executeUpdate(stopUpdate);
   }, 90_000);
