@@ -14,8 +14,7 @@ const NON_RETRYABLE = ['DeliveryRejected'];
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliverMessageOutcome> {
   const { retry } = input;
   const { deliverMessage } = proxyActivities<DeliveryActivities>({
-    // Shown in the Temporal UI on each attempt; ids and the target kind only, never the webhook URL.
-    summary: `messages.get and deliver ${input.messageId} to the ${input.delivery?.target ?? 'default'} target`,
+    summary: attemptSummary(input),
     startToCloseTimeout: retry.attemptTimeoutMs,
     scheduleToCloseTimeout: retry.scheduleToCloseMs,
     retry: {
@@ -28,4 +27,13 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   });
 
   return deliverMessage(input);
+}
+
+/** Summary of each attempt in the Temporal UI: ids, counts and the target kind, never the webhook URL. */
+function attemptSummary(input: DeliveryWorkflowInput): string {
+  const target = `the ${input.delivery?.target ?? 'default'} target`;
+  if (input.events !== undefined) {
+    return `deliver batch ${input.messageId} (${input.events.length} label and deletion events) to ${target}`;
+  }
+  return `messages.get and deliver ${input.messageId} to ${target}`;
 }
