@@ -39,8 +39,8 @@ describe('webhook delivery end to end', () => {
     stack = await startDevStack(
       {
         GMAIL_SYNC_WEBHOOK_SECRET_E2E: SIGNING_SECRET,
-        // A one-second budget per message, and a deliveryWorkflow that fails after three attempts 100 ms apart.
-        GMAIL_SYNC_DELIVERY_TIMEOUT_MS: '1000',
+        // A two-second budget per message, and a deliveryWorkflow that fails after three attempts 100 ms apart.
+        GMAIL_SYNC_DELIVERY_TIMEOUT_MS: '2000',
         GMAIL_SYNC_DELIVERY_RETRY_INITIAL_MS: '100',
         GMAIL_SYNC_DELIVERY_RETRY_BACKOFF: '1',
         GMAIL_SYNC_DELIVERY_RETRY_MAX_INTERVAL_MS: '100',

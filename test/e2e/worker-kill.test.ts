@@ -41,14 +41,14 @@ describe('worker killed in the middle of a batch', () => {
     stack = await startDevStack(
       {
         GMAIL_SYNC_WEBHOOK_SECRET_E2E: 'e2e-worker-kill-signing-secret',
-        // Two deliveries at a time to a receiver that takes 400 ms each, so the batch takes seconds.
+        // Two deliveries at a time to a receiver that takes 600 ms each, so the batch takes seconds.
         GMAIL_SYNC_DELIVERY_CONCURRENCY: '2',
         GMAIL_SYNC_DELIVERY_TIMEOUT_MS: '5000',
       },
       'none',
     );
     receiver = await new WebhookReceiver().start();
-    receiver.chooseReaction = () => ({ delayMs: 400 });
+    receiver.chooseReaction = () => ({ delayMs: 600 });
   }, 120_000);
 
   afterAll(async () => {
