@@ -44,6 +44,13 @@ export async function syncHistory(gmailProvider: GmailProvider, target: Delivery
   const filter = new HistoryFilter(input.emailAddress, input.watch, input.delivery);
   const startHandOff = handOff && ((unit: DeliveryUnit) => handOff.start({ emailAddress: input.emailAddress, credential: input.credential, delivery: input.delivery, historyId: input.startHistoryId }, unit));
   const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config, startHandOff);
+  const position = (pageToken: string | undefined, finishedInPage: number, counts: Record<string, number>): SyncResume => ({
+    startHistoryId: input.startHistoryId,
+    pageToken,
+    finishedInPage,
+    counts,
+    countsUnits: true,
+  });
   const heartbeat = (progress: SyncResume): void => {
     if (!context.info.isLocal) {
       context.heartbeat(progress);
@@ -57,7 +64,9 @@ export async function syncHistory(gmailProvider: GmailProvider, target: Delivery
   let changesLeft = changeLimit(input.maxChanges, config);
   const counts: Record<string, number> = { pages: 0, records: 0, delivered: 0, skipped: 0, ...resumed?.counts };
   let pageToken = resumed?.pageToken;
-  let alreadyFinished = resumed?.finishedInPage ?? 0;
+  // A position from a worker before event batches counts other things when the
+  // page has label events, so that page starts over: it repeats, never skips.
+  let alreadyFinished = resumed?.countsUnits || !input.delivery?.includeLabelEvents ? (resumed?.finishedInPage ?? 0) : 0;
 
   for (;;) {
     // 2. Read one page.
@@ -79,12 +88,12 @@ export async function syncHistory(gmailProvider: GmailProvider, target: Delivery
     const outcomes = await deliverer.deliverAll(changes, (finished, partial) => {
       const partialCounts = { ...pageStart };
       countOutcomes(partialCounts, changes, partial, finished);
-      heartbeat({ startHistoryId: input.startHistoryId, pageToken, finishedInPage: alreadyFinished + finished, counts: partialCounts });
+      heartbeat(position(pageToken, alreadyFinished + finished, partialCounts));
     });
     countOutcomes(counts, changes, outcomes, outcomes.length);
     if (changes.length < pending.length) {
       // Page totals are counted once, by the sync that finishes the page.
-      const resume = { startHistoryId: input.startHistoryId, pageToken, finishedInPage: alreadyFinished + changes.length, counts };
+      const resume = position(pageToken, alreadyFinished + changes.length, counts);
       return { historyId: input.startHistoryId, counts, morePending: true, resume };
     }
     counts.pages += 1;
@@ -99,10 +108,10 @@ export async function syncHistory(gmailProvider: GmailProvider, target: Delivery
     }
     const reachedMaxPages = input.maxPages !== undefined && counts.pages - (resumed?.counts.pages ?? 0) >= input.maxPages;
     if (reachedMaxPages || changesLeft <= 0) {
-      const resume = { startHistoryId: input.startHistoryId, pageToken: nextPageToken, finishedInPage: 0, counts };
+      const resume = position(nextPageToken, 0, counts);
       return { historyId: input.startHistoryId, counts, morePending: true, resume };
     }
-    heartbeat({ startHistoryId: input.startHistoryId, pageToken: nextPageToken, finishedInPage: 0, counts });
+    heartbeat(position(nextPageToken, 0, counts));
     pageToken = nextPageToken;
   }
 }

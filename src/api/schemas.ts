@@ -72,7 +72,9 @@ export const StartMailboxBody = Type.Object(
         { additionalProperties: true, description: 'Delivery target options; omitted options take the configured defaults.' },
       ),
     ),
-    includeLabelEvents: Type.Optional(Type.Boolean({ description: 'Also deliver label added and removed events.' })),
+    includeLabelEvents: Type.Optional(
+      Type.Boolean({ description: 'Also deliver label added, label removed and message deleted events, in one batch per history page.' }),
+    ),
     backfillDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Deliver messages received in this many past days once, at start.' })),
   },
   { additionalProperties: false },

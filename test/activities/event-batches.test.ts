@@ -134,6 +134,22 @@ describe('label and deletion event batches', () => {
     expect(summary.counts).toMatchObject({ delivered: 3, eventBatches: 1, labelsAdded: 1 });
   });
 
+  it('starts the page over from an older position', async () => {
+    const { emailAddress, start } = newMailbox();
+    const first = sandbox.deliverMessage(emailAddress);
+    sandbox.modifyLabels(emailAddress, first.id, { addLabelIds: ['STARRED'] });
+    const messages = [first, sandbox.deliverMessage(emailAddress), sandbox.deliverMessage(emailAddress)];
+    const input = { emailAddress, credential: SANDBOX_CREDENTIAL, startHistoryId: start, watch: WATCH, delivery: { includeLabelEvents: true } };
+    // A worker before event batches counted kept changes in history order, so 2 meant the first message and its label event.
+    const olderPosition = { startHistoryId: start, finishedInPage: 2, counts: {} };
+
+    const delivery = new RecordingDelivery();
+    await syncHistory(input, delivery, new MockActivityEnvironment({ heartbeatDetails: olderPosition, attempt: 2 }));
+
+    expect(delivery.messageIds(emailAddress).sort()).toEqual(messages.map((message) => message.id).sort());
+    expect(delivery.batches).toHaveLength(1);
+  });
+
   it('writes one log line per batch with counts and ids', async () => {
     const { emailAddress, start } = newMailbox();
     const message = sandbox.deliverMessage(emailAddress, { subject: 'private subject' });

@@ -149,6 +149,12 @@ export interface SyncResume {
   pageToken?: string;
   /** Leading delivery units of that page (added messages, then batches of label and deletion events) that are finished. */
   finishedInPage: number;
+  /**
+   * Set by workers whose finishedInPage counts delivery units. A worker
+   * before event batches counted kept changes in history order, which
+   * differs when label events are delivered.
+   */
+  countsUnits?: true;
   /** Counts up to that point. */
   counts: Record<string, number>;
 }
