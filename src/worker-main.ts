@@ -4,6 +4,7 @@
  */
 import { createDataConverter } from './codec/data-converter';
 import { loadConfig } from './config';
+import { openTokenStore, requireCredentialSettings } from './credentials/credential-config';
 import { createLogger } from './logger';
 import { installWorkerMetrics } from './metrics/worker-metrics';
 import { connectClient, connectWorker } from './temporal/connection';
@@ -15,15 +16,21 @@ async function main(): Promise<void> {
   installWorkerMetrics(config);
   // Rejects encryption without keys before connecting, so that error is the one reported.
   createDataConverter(config);
+  requireCredentialSettings(config, 'worker');
+  const tokens = await openTokenStore(config);
   const connection = await connectWorker(config);
   // The sync activities start deliveryWorkflows through this client.
   const temporal = await connectClient(config);
-  const worker = await createWorker({ connection, config, client: temporal.client });
+  const worker = await createWorker({ connection, config, client: temporal.client, tokens });
 
-  logger.info({ address: config.temporalAddress, namespace: config.temporalNamespace, taskQueue: config.taskQueue }, 'worker started');
+  logger.info(
+    { address: config.temporalAddress, namespace: config.temporalNamespace, taskQueue: config.taskQueue, credentialProvider: config.credentialProvider, tokenStore: tokens ? config.tokenStore : null },
+    'worker started',
+  );
   await worker.run();
   await connection.close();
   await temporal.connection.close();
+  await tokens?.close();
   logger.info('worker stopped');
 }
 

@@ -5,14 +5,18 @@ import { createDataConverter } from './codec/data-converter';
 import type { Config } from './config';
 import { createActivities, type Delivery } from '../activities';
 import { deliveryConfigFrom } from './delivery/targets';
-import { createGmailProvider, createSandboxGmailProvider, type GmailProvider } from './gmail';
 import { createWorkflowTargetClient } from './temporal/connection';
+import { createCredentialProviders } from './credentials/credential-config';
+import type { TokenStore } from './credentials/token-store';
+import type { GmailProvider } from './gmail';
 
 export interface WorkerOptions {
   connection: NativeConnection;
   config: Config;
-  /** Gmail clients for the activities; defaults to the sandbox at `gmailSandboxUrl` for `sandbox` credentials. */
+  /** Gmail clients for the activities; defaults to the providers that the credential settings configure. */
   gmail?: GmailProvider;
+  /** Refresh tokens of `oauth` credentials, for the default Gmail providers; see openTokenStore. */
+  tokens?: TokenStore;
   /** One delivery target for every mailbox, for tests; by default each mailbox's delivery options choose it. */
   delivery?: Delivery;
   /**
@@ -30,11 +34,6 @@ export interface WorkerOptions {
   workflowInterceptorModules?: string[];
 }
 
-/** Builds the Gmail provider of a worker without an explicit one, which sends `sandbox` credentials to the configured sandbox. */
-export function defaultGmailProvider(config: Pick<Config, 'gmailSandboxUrl'>): GmailProvider {
-  return createGmailProvider({ sandbox: createSandboxGmailProvider(config.gmailSandboxUrl) });
-}
-
 /**
  * Creates the worker that runs gmail-sync's workflows and activities on the
  * configured task queue. Temporal's runtime shuts it down on SIGINT and
@@ -47,7 +46,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   const activities =
     options.activities ??
     createActivities({
-      gmail: options.gmail ?? defaultGmailProvider(config),
+      gmail: options.gmail ?? createCredentialProviders(config, options.tokens).gmail,
       delivery: options.delivery,
       deliveryConfig: deliveryConfigFrom(config, config.env),
       temporal: options.client && {

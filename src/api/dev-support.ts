@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { dataPath, type Config } from '../config';
+import { parseKeyring } from '../credentials/token-cipher';
 import type { Logger } from '../logger';
 import { startSandbox, type Sandbox } from '../sandbox';
 
@@ -23,17 +24,8 @@ export function devApiToken(config: Config): { token: string; file: string | und
   if (config.apiToken !== undefined) {
     return { token: config.apiToken, file: undefined };
   }
-  const file = dataPath(config, 'dev-api-token');
-  if (existsSync(file)) {
-    const saved = readFileSync(file, 'utf8').trim();
-    if (/^\S{16,}$/.test(saved)) {
-      return { token: saved, file };
-    }
-  }
-  mkdirSync(path.dirname(file), { recursive: true });
-  const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { token, file };
+  const token = devSecretFile(config, 'dev-api-token', () => randomBytes(24).toString('base64url'), (saved) => /^\S{16,}$/.test(saved));
+  return { token, file: dataPath(config, 'dev-api-token') };
 }
 
 /** Starts the sandbox on the port of GMAIL_SYNC_GMAIL_SANDBOX_URL, pushing to the API with push authentication on. */
@@ -68,8 +60,80 @@ export function devApiConfig(config: Config, token: string, sandbox: Sandbox | u
   };
 }
 
+/** OAuth client that `npm run dev` registers with the sandbox when GMAIL_SYNC_OAUTH_CLIENT_ID is unset. */
+const DEV_OAUTH_CLIENT = { clientId: 'gmail-sync-dev.apps.googleusercontent.com', clientSecret: 'gmail-sync-dev-secret' };
+
+/**
+ * Reads a dev secret from `<data folder>/<name>`, or writes a generated one
+ * there readable by the owner only, when `valid` rejects or the file is missing.
+ */
+function devSecretFile(config: Config, name: string, generate: () => string, valid: (saved: string) => boolean): string {
+  const file = dataPath(config, name);
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (valid(saved)) {
+      return saved;
+    }
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  const value = generate();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+/**
+ * Points the credential settings at the sandbox under `npm run dev`: the
+ * Gmail API, authorization and token URLs that the environment leaves unset,
+ * an OAuth client registered with the sandbox, a generated token keyring in
+ * `<data folder>/dev-token-keys`, and for workspace a service account key
+ * that the sandbox creates, in `<data folder>/sandbox-service-account.json`.
+ * Settings the user set are kept.
+ */
+export function devCredentialConfig(config: Config, sandbox: Sandbox, apiUrl: string): Config {
+  const unset = (name: string): boolean => config.env[name] === undefined || config.env[name] === '';
+  const dev: Config = {
+    ...config,
+    gmailApiUrl: unset('GMAIL_SYNC_GMAIL_API_URL') ? `${sandbox.url}/` : config.gmailApiUrl,
+    googleAuthUrl: unset('GMAIL_SYNC_GOOGLE_AUTH_URL') ? sandbox.authUrl : config.googleAuthUrl,
+    googleTokenUrl: unset('GMAIL_SYNC_GOOGLE_TOKEN_URL') ? sandbox.tokenUrl : config.googleTokenUrl,
+  };
+  if (config.credentialProvider === 'oauth') {
+    dev.oauthClientId = config.oauthClientId ?? DEV_OAUTH_CLIENT.clientId;
+    dev.oauthClientSecret = config.oauthClientSecret ?? DEV_OAUTH_CLIENT.clientSecret;
+    dev.oauthRedirectUrl = config.oauthRedirectUrl ?? `${apiUrl}/v1/oauth/callback`;
+    dev.tokenKeys =
+      config.tokenKeys ??
+      parseKeyring(devSecretFile(config, 'dev-token-keys', () => `dev:${randomBytes(32).toString('base64')}`, (saved) => isKeyring(saved)));
+    sandbox.registerOAuthClient({ clientId: dev.oauthClientId, clientSecret: dev.oauthClientSecret, redirectUris: [dev.oauthRedirectUrl] });
+  }
+  if (config.credentialProvider === 'workspace' && config.workspaceKeyFile === undefined) {
+    const file = dataPath(config, 'sandbox-service-account.json');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(sandbox.createServiceAccount({}, sandbox.tokenUrl), null, 2), { mode: 0o600 });
+    dev.workspaceKeyFile = file;
+  }
+  return dev;
+}
+
+function isKeyring(raw: string): boolean {
+  try {
+    parseKeyring(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Renders the addresses and a copy-paste example: start a mailbox, deliver a message, read the state. */
-export function devBanner(options: { apiUrl: string; sandboxUrl?: string; uiUrl: string; temporal: string; token: string; tokenFile?: string }): string {
+export function devBanner(options: {
+  apiUrl: string;
+  sandboxUrl?: string;
+  uiUrl: string;
+  temporal: string;
+  token: string;
+  tokenFile?: string;
+  credentialProvider?: string;
+}): string {
   const { apiUrl, sandboxUrl, token } = options;
   const lines = [
     '',
@@ -84,7 +148,9 @@ export function devBanner(options: { apiUrl: string; sandboxUrl?: string; uiUrl:
     '',
     '  Try it:',
     options.tokenFile ? `    TOKEN=${token}` : '    TOKEN="$GMAIL_SYNC_API_TOKEN"',
-    `    curl -s -X POST ${apiUrl}/v1/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}'`,
+    options.credentialProvider === 'oauth'
+      ? `    curl -s -L -H 'accept: application/json' '${apiUrl}/v1/oauth/start?emailAddress=user@example.com'   # the consent flow; a browser works too`
+      : `    curl -s -X POST ${apiUrl}/v1/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}'`,
     '    sleep 3   # the first users.watch sets the cursor; a message that arrives before it is not delivered',
   ];
   if (sandboxUrl) {

@@ -109,6 +109,47 @@ export const ERROR_CATALOGUE = {
       `Gmail's getProfile for ${p.emailAddress} failed (${p.reason}); check the mailbox's credential and retry.`,
   },
 
+  // Consent flow (/v1/oauth/start and /v1/oauth/callback).
+  OAUTH_NOT_CONFIGURED: {
+    status: 404,
+    message: () =>
+      'The consent flow is off: set GMAIL_SYNC_OAUTH_CLIENT_ID, GMAIL_SYNC_OAUTH_CLIENT_SECRET, GMAIL_SYNC_OAUTH_REDIRECT_URL and GMAIL_SYNC_TOKEN_KEYS on the API.',
+  },
+  OAUTH_STATE_INVALID: {
+    status: 400,
+    message: () =>
+      'The state parameter is missing, damaged or not issued by this server (or its key left GMAIL_SYNC_TOKEN_KEYS); start again at /v1/oauth/start?emailAddress=<your address>.',
+  },
+  OAUTH_STATE_EXPIRED: {
+    status: 400,
+    message: (p: { emailAddress: string; ttlSeconds: number }) =>
+      `The consent for ${p.emailAddress} took longer than ${p.ttlSeconds} seconds (GMAIL_SYNC_OAUTH_STATE_TTL_SECONDS); start again at /v1/oauth/start?emailAddress=${encodeURIComponent(p.emailAddress)}.`,
+  },
+  OAUTH_CONSENT_DENIED: {
+    status: 403,
+    message: (p: { emailAddress: string }) =>
+      `Google returned access_denied: access to ${p.emailAddress} was declined on the consent screen; start again at /v1/oauth/start?emailAddress=${encodeURIComponent(p.emailAddress)} and allow access.`,
+  },
+  OAUTH_AUTHORIZATION_FAILED: {
+    status: 400,
+    message: (p: { emailAddress: string; error: string; description: string }) =>
+      `Google's authorization endpoint returned ${p.error}${p.description ? ` (${p.description})` : ''} for ${p.emailAddress}; check the OAuth client's scopes and redirect URI, then start again.`,
+  },
+  OAUTH_CODE_REJECTED: {
+    status: 400,
+    message: (p: { emailAddress: string; error: string }) =>
+      `The token endpoint rejected the authorization code (${p.error}): it was already used, expired or issued to another client; start again at /v1/oauth/start?emailAddress=${encodeURIComponent(p.emailAddress)}.`,
+  },
+  OAUTH_NO_REFRESH_TOKEN: {
+    status: 502,
+    message: (p: { emailAddress: string }) =>
+      `The token endpoint returned no refresh token for ${p.emailAddress}; remove gmail-sync's access in the Google account's security settings and start the consent again.`,
+  },
+  OAUTH_TOKEN_ENDPOINT_FAILED: {
+    status: 502,
+    message: (p: { reason: string }) => `The OAuth token endpoint failed (${p.reason}); check GMAIL_SYNC_GOOGLE_TOKEN_URL and the client credentials, then retry.`,
+  },
+
   // Temporal and the process.
   TEMPORAL_UNAVAILABLE: {
     status: 503,

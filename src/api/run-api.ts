@@ -6,10 +6,13 @@
 import type { Connection } from '@temporalio/client';
 
 import type { Config } from '../config';
-import { createGmailProvider, createSandboxGmailProvider, resolveMailboxAddress } from '../gmail';
+import { createCredentialProviders, openTokenStore, requireCredentialSettings, type CredentialProviders } from '../credentials/credential-config';
+import type { TokenStore } from '../credentials/token-store';
+import { resolveMailboxAddress } from '../gmail';
 import { startPullSubscriber, type PullSubscriber } from '../ingest/pull-subscriber';
 import type { Logger } from '../logger';
 import { connectClient } from '../temporal/connection';
+import { consentFlowFromConfig } from './oauth/consent-flow';
 import { buildApiServer, requireApiSettings, type ApiServer } from './server';
 
 export interface RunningApi {
@@ -25,19 +28,33 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function runApi(config: Config, logger: Logger): Promise<RunningApi> {
-  // 1. Settings without which the API must not start, then Temporal.
+/** The token store and Gmail providers of a process that runs the API and the worker together, shared by both. */
+export interface SharedCredentials {
+  tokens: TokenStore | undefined;
+  providers: CredentialProviders;
+}
+
+/**
+ * Runs the API. Without `shared`, it opens the configured token store itself
+ * and closes it on close; with it (`npm run dev`), the caller owns the store.
+ */
+export async function runApi(config: Config, logger: Logger, shared?: SharedCredentials): Promise<RunningApi> {
+  // 1. Settings without which the API must not start, the token store, then Temporal.
   requireApiSettings(config);
+  requireCredentialSettings(config, 'api');
+  const tokens = shared ? shared.tokens : await openTokenStore(config);
+  const providers = shared?.providers ?? createCredentialProviders(config, tokens);
   const { client, connection } = await connectClient(config);
 
   // 2. The server, keying new mailboxes by the address Gmail's getProfile returns.
-  const gmail = createGmailProvider({ sandbox: createSandboxGmailProvider(config.gmailSandboxUrl) });
   const server = await buildApiServer({
     config,
     client,
     logger,
     mailboxDefaults: { topicName: config.watchTopic, credential: { provider: config.credentialProvider } },
-    resolveMailboxAddress: (emailAddress, credential) => resolveMailboxAddress(gmail, emailAddress, credential),
+    resolveMailboxAddress: (emailAddress, credential) => resolveMailboxAddress(providers.gmail, emailAddress, credential),
+    consentFlow: consentFlowFromConfig(config, tokens),
+    onGrantStored: (emailAddress) => providers.oauth?.forget(emailAddress),
   });
   const url = await server.app.listen({ host: config.apiHost, port: config.apiPort });
 
@@ -53,7 +70,16 @@ export async function runApi(config: Config, logger: Logger): Promise<RunningApi
   }
 
   logger.info({ url, pullSubscription: config.pullSubscription ?? null }, 'API listening');
-  return { url, server, close: () => closeApi(server, pull, connection, config, logger) };
+  return {
+    url,
+    server,
+    close: async () => {
+      await closeApi(server, pull, connection, config, logger);
+      if (!shared) {
+        await tokens?.close();
+      }
+    },
+  };
 }
 
 async function closeApi(server: ApiServer, pull: PullSubscriber | undefined, connection: Connection, config: Config, logger: Logger): Promise<void> {

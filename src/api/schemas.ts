@@ -48,7 +48,7 @@ export const StartMailboxBody = Type.Object(
     credential: Type.Optional(
       Type.Object(
         {
-          provider: Type.Union([Type.Literal('sandbox'), Type.Literal('google')]),
+          provider: Type.Union([Type.Literal('sandbox'), Type.Literal('oauth'), Type.Literal('workspace')]),
           id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
         },
         { additionalProperties: false, description: 'Reference to stored credentials, never a secret; defaults to the configured provider.' },

@@ -23,6 +23,8 @@ import { derivePageTokenKey } from './page-token';
 import { PushTokenVerifier } from './push-auth';
 import { healthRoutes } from './routes/health';
 import { DEFAULT_TEMPORAL_DEADLINES, mailboxRoutes, type MailboxDefaults, type ResolveMailboxAddress, type TemporalDeadlines } from './routes/mailboxes';
+import type { ConsentFlow } from './oauth/consent-flow';
+import { oauthRoutes } from './routes/oauth';
 import { pushMethodNotAllowedRoutes, pushRoutes } from './routes/push';
 
 export type ApiConfig = Pick<
@@ -49,6 +51,10 @@ export interface ApiServerOptions {
   resolveMailboxAddress: ResolveMailboxAddress;
   /** Accepted `iss` values of push tokens; Google's by default. */
   pushIssuers?: string[];
+  /** The consent flow of /v1/oauth/start and /v1/oauth/callback; without it they return OAUTH_NOT_CONFIGURED. */
+  consentFlow?: ConsentFlow;
+  /** Called after the consent callback stored a refresh token, with the mailbox address. */
+  onGrantStored?: (emailAddress: string) => void;
   /** Deadlines of the management routes' Temporal calls; the defaults suit production. */
   temporalDeadlines?: Partial<TemporalDeadlines>;
 }
@@ -205,6 +211,17 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
       defaults: options.mailboxDefaults,
       resolveMailboxAddress: options.resolveMailboxAddress,
       deadlines,
+    });
+    done();
+  });
+  await app.register((scope, _options, done) => {
+    oauthRoutes(scope, {
+      flow: options.consentFlow,
+      client,
+      taskQueue: config.taskQueue,
+      defaults: options.mailboxDefaults,
+      readMs: deadlines.readMs,
+      onGrantStored: options.onGrantStored,
     });
     done();
   });

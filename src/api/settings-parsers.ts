@@ -45,8 +45,12 @@ export function parseTopicName(raw: string): string {
   return value;
 }
 
-/** Credential providers a mailbox can name; `sandbox` is the local Gmail sandbox. */
-export const CREDENTIAL_PROVIDERS = ['sandbox', 'google'] as const;
+/**
+ * Credential providers a mailbox can name: `sandbox` is the local Gmail
+ * sandbox, `oauth` a stored refresh token from the consent flow, `workspace`
+ * a service account impersonating the mailbox.
+ */
+export const CREDENTIAL_PROVIDERS = ['sandbox', 'oauth', 'workspace'] as const;
 
 /** Parses an API token: at least 16 characters without whitespace. */
 export function parseApiToken(raw: string): string {

@@ -3,19 +3,13 @@
  * each throws a plain Error that names what is allowed, and the config loader
  * adds the variable's name. Key material never reaches a message.
  */
-import { parseKeyring, type Keyring } from '../credentials/token-cipher';
+import { parseKeyringSetting } from '../credentials/token-cipher';
 
 export const PAYLOAD_ENCRYPTION_MODES = ['on', 'off'] as const;
 export type PayloadEncryptionMode = (typeof PAYLOAD_ENCRYPTION_MODES)[number];
 
-/** Parses the payload keyring. parseKeyring's messages name entries and key ids, never keys. */
-export function parsePayloadKeyring(raw: string): Keyring {
-  try {
-    return parseKeyring(raw);
-  } catch (error) {
-    throw new Error(`a keyring written as id:base64key[,id:base64key], where ${(error as Error).message}`);
-  }
-}
+/** Parses the payload keyring, written like the token store's. */
+export const parsePayloadKeyring = parseKeyringSetting;
 
 /** Parses a comma-separated list of browser origins such as `http://localhost:8233`. */
 export function parseOrigins(raw: string): string[] {

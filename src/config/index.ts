@@ -16,7 +16,14 @@ type OptionalKey =
   | 'pullSubscription'
   | 'watchTopic'
   | 'workerMetricsAddress'
-  | 'payloadKeys';
+  | 'payloadKeys'
+  | 'workspaceKeyFile'
+  | 'oauthClientId'
+  | 'oauthClientSecret'
+  | 'oauthRedirectUrl'
+  | 'tokenStorePath'
+  | 'tokenStoreUrl'
+  | 'tokenKeys';
 
 /** Every setting, parsed. */
 export type Config = {

@@ -2,6 +2,8 @@ import { parseBoolean, parseHostPort, parseInteger, parseOneOf, parsePort, parse
 import { CREDENTIAL_PROVIDERS, parseApiToken, parseEmailAddress, parseHttpUrl, parseSubscriptionName, parseTopicName } from '../api/settings-parsers';
 import { DELIVERY_TARGETS, parseHeaderNames } from '../delivery/delivery-options';
 import { PAYLOAD_ENCRYPTION_MODES, parseOrigins, parsePayloadKeyring } from '../codec/codec-settings';
+import { GMAIL_SCOPE_NAMES, TOKEN_STORE_KINDS, parsePostgresUrl } from '../credentials/credential-settings';
+import { parseKeyringSetting } from '../credentials/token-cipher';
 
 /**
  * One environment setting: its variable, default, unit and meaning. This table
@@ -164,9 +166,91 @@ export const settings = {
   }),
   credentialProvider: setting({
     name: 'GMAIL_SYNC_CREDENTIAL_PROVIDER',
-    description: `Credential provider of started mailboxes when the start request names none, one of ${CREDENTIAL_PROVIDERS.join(', ')}.`,
+    description: `Credential provider of started mailboxes when the start request names none, one of ${CREDENTIAL_PROVIDERS.join(', ')}: sandbox is the local Gmail sandbox, oauth a refresh token from the consent flow at /v1/oauth/start, workspace a service account with domain-wide delegation.`,
     defaultValue: 'sandbox',
     parse: parseOneOf(CREDENTIAL_PROVIDERS),
+  }),
+
+  // Google credentials (oauth and workspace providers) and the endpoints they talk to.
+  gmailScope: setting({
+    name: 'GMAIL_SYNC_GMAIL_SCOPE',
+    description: `OAuth scope that oauth and workspace credentials request, one of ${GMAIL_SCOPE_NAMES.join(', ')} (gmail.readonly or gmail.modify).`,
+    defaultValue: 'readonly',
+    parse: parseOneOf(GMAIL_SCOPE_NAMES),
+  }),
+  gmailApiUrl: setting({
+    name: 'GMAIL_SYNC_GMAIL_API_URL',
+    description: 'Root URL of the Gmail API for oauth and workspace credentials. `npm run dev` points it at the Gmail sandbox unless set.',
+    defaultValue: 'https://gmail.googleapis.com/',
+    parse: parseHttpUrl,
+  }),
+  googleAuthUrl: setting({
+    name: 'GMAIL_SYNC_GOOGLE_AUTH_URL',
+    description: "Google's OAuth authorization endpoint that /v1/oauth/start redirects browsers to. `npm run dev` points it at the Gmail sandbox unless set.",
+    defaultValue: 'https://accounts.google.com/o/oauth2/v2/auth',
+    parse: parseHttpUrl,
+  }),
+  googleTokenUrl: setting({
+    name: 'GMAIL_SYNC_GOOGLE_TOKEN_URL',
+    description: "Google's OAuth token endpoint, for code exchange, token refresh and service account assertions. `npm run dev` points it at the Gmail sandbox unless set.",
+    defaultValue: 'https://oauth2.googleapis.com/token',
+    parse: parseHttpUrl,
+  }),
+  workspaceKeyFile: setting({
+    name: 'GMAIL_SYNC_WORKSPACE_KEY_FILE',
+    description:
+      'JSON key file of the service account that workspace credentials impersonate each mailbox with (domain-wide delegation). Unset means Application Default Credentials, which must be a service account key as well.',
+    parse: parseString,
+  }),
+  oauthClientId: setting({
+    name: 'GMAIL_SYNC_OAUTH_CLIENT_ID',
+    description: 'OAuth 2.0 client id (type Web application) of the consent flow and of oauth credentials. Required by API and worker when oauth credentials are used.',
+    parse: parseString,
+  }),
+  oauthClientSecret: setting({
+    name: 'GMAIL_SYNC_OAUTH_CLIENT_SECRET',
+    description: 'Secret of the OAuth 2.0 client in GMAIL_SYNC_OAUTH_CLIENT_ID.',
+    secret: true,
+    parse: parseString,
+  }),
+  oauthRedirectUrl: setting({
+    name: 'GMAIL_SYNC_OAUTH_REDIRECT_URL',
+    description:
+      "Public URL of the API's /v1/oauth/callback, registered as an authorized redirect URI of the OAuth client. `npm run dev` defaults it to the local API's.",
+    parse: parseHttpUrl,
+  }),
+  oauthStateTtlSeconds: setting({
+    name: 'GMAIL_SYNC_OAUTH_STATE_TTL_SECONDS',
+    description: 'How long a consent started at /v1/oauth/start may take before its callback is rejected as expired.',
+    defaultValue: '600',
+    unit: 'seconds',
+    parse: parseInteger(1, 86400),
+  }),
+
+  // Encrypted store of OAuth refresh tokens.
+  tokenStore: setting({
+    name: 'GMAIL_SYNC_TOKEN_STORE',
+    description: `Where refresh tokens are kept, encrypted: sqlite (a file for one host running API and worker) or postgres (API and worker on separate hosts), one of ${TOKEN_STORE_KINDS.join(', ')}.`,
+    defaultValue: 'sqlite',
+    parse: parseOneOf(TOKEN_STORE_KINDS),
+  }),
+  tokenStorePath: setting({
+    name: 'GMAIL_SYNC_TOKEN_STORE_PATH',
+    description: 'SQLite file of the sqlite token store; unset means tokens.sqlite in GMAIL_SYNC_DATA_DIR.',
+    parse: parseString,
+  }),
+  tokenStoreUrl: setting({
+    name: 'GMAIL_SYNC_TOKEN_STORE_URL',
+    description: 'PostgreSQL connection string of the postgres token store, postgres://user:password@host:port/database; the table is created when missing.',
+    secret: true,
+    parse: parsePostgresUrl,
+  }),
+  tokenKeys: setting({
+    name: 'GMAIL_SYNC_TOKEN_KEYS',
+    description:
+      'Keyring that encrypts refresh tokens (AES-256-GCM) as id:base64key[,id:base64key], each key 32 bytes from `openssl rand -base64 32`. The first key encrypts and every key decrypts; the active key also signs the consent flow\'s state. Required with oauth credentials; `npm run dev` generates one into the data folder when unset.',
+    secret: true,
+    parse: parseKeyringSetting,
   }),
   workerMetricsAddress: setting({
     name: 'GMAIL_SYNC_WORKER_METRICS_ADDRESS',

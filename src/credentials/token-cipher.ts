@@ -49,6 +49,15 @@ export function parseKeyring(raw: string): Keyring {
   return { activeKeyId, keys };
 }
 
+/** Parses a keyring setting, for the config loader; parseKeyring's messages name entries and key ids, never keys. */
+export function parseKeyringSetting(raw: string): Keyring {
+  try {
+    return parseKeyring(raw);
+  } catch (error) {
+    throw new Error(`a keyring written as id:base64key[,id:base64key], where ${(error as Error).message}`);
+  }
+}
+
 /** Encrypts with the active key; the mailbox address is authenticated data, so a ciphertext moved to another row fails to decrypt. */
 export function encryptToken(keyring: Keyring, emailAddress: string, token: string): EncryptedToken {
   const iv = randomBytes(12);

@@ -8,6 +8,14 @@ const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded'
 /** The Gmail method that failed; a 404 or a 403 means different things per method. */
 export type GmailMethod = 'getProfile' | 'watch' | 'stop' | 'history.list' | 'messages.list' | 'messages.get';
 
+/** No refresh token is stored for a mailbox with `oauth` credentials; the consent flow has to run (again). */
+export class MissingGrantError extends Error {
+  constructor(readonly emailAddress: string) {
+    super(`No refresh token is stored for ${emailAddress}; open /v1/oauth/start?emailAddress=${encodeURIComponent(emailAddress)} in a browser to grant access.`);
+    this.name = 'MissingGrantError';
+  }
+}
+
 interface HttpErrorShape {
   status?: number;
   message?: string;
@@ -20,12 +28,15 @@ interface HttpErrorShape {
 
 /**
  * Maps a Gmail or OAuth error to the ApplicationFailure the workflow acts on.
- * Errors without an HTTP status (connection refused, timeouts) become a
+ * A missing stored refresh token counts as a revoked grant. Errors without an HTTP status (connection refused, timeouts) become a
  * retryable `GmailRequestFailed`. Every failure drops the original error's
  * request and response, because gaxios keeps the Authorization header there
  * and the worker logs failed activities.
  */
 export function toGmailFailure(error: unknown, method: GmailMethod): ApplicationFailure {
+  if (error instanceof MissingGrantError) {
+    return failure(GmailFailureType.AuthRevoked, error.message, error);
+  }
   const httpError = error as HttpErrorShape;
   const status = httpError.response?.status ?? httpError.status;
   if (typeof status !== 'number') {

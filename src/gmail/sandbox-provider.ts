@@ -1,7 +1,8 @@
 import { OAuth2Client } from 'google-auth-library';
-import { google, type gmail_v1 } from 'googleapis';
+import type { gmail_v1 } from 'googleapis';
 
 import type { CredentialRef } from '../../workflows/mailbox/types';
+import { createGmailClient } from './gmail-client';
 import type { GmailProvider } from './provider';
 
 /** Prefix of the refresh tokens that the Gmail sandbox accepts for a mailbox. */
@@ -36,7 +37,7 @@ export function createSandboxGmailProvider(baseUrl: string): GmailProvider {
           forceRefreshOnFailure: true,
         });
         auth.setCredentials({ refresh_token: `${SANDBOX_REFRESH_PREFIX}${subject}` });
-        client = google.gmail({ version: 'v1', auth, rootUrl: `${root}/`, retry: false, fetchImplementation: fetch });
+        client = createGmailClient(auth, root);
         clients.set(subject, client);
       }
       return client;

@@ -1,3 +1,5 @@
+import type { NextConsent, OAuthClientRegistration } from './auth/consent';
+import type { ServiceAccountKey } from './auth/service-accounts';
 import type { CounterSnapshot } from './counters';
 import type { GmailFault, GmailFaultInput } from './faults';
 import { invalidArgument } from './google-error';
@@ -55,6 +57,35 @@ export class SandboxControls {
     Object.assign(mailbox.data, Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)));
     this.core.markChanged();
     return summarize(mailbox);
+  }
+
+  /** Registers an OAuth client that the authorization and token endpoints accept. */
+  registerOAuthClient(client: OAuthClientRegistration): void {
+    this.core.tokens.consent.registerClient(client);
+    this.core.markChanged();
+  }
+
+  /** Makes the next authorization request consent as another address, or decline with access_denied. */
+  setNextConsent(next: NextConsent): void {
+    this.core.tokens.consent.setNextConsent(next);
+  }
+
+  /** Revokes the mailbox's consent-issued refresh tokens and their access tokens; returns how many refresh tokens. */
+  revokeConsents(emailAddress: string): { revoked: number } {
+    const revoked = this.core.tokens.revokeConsents(emailAddress);
+    this.core.markChanged();
+    return { revoked };
+  }
+
+  /**
+   * Creates a service account with domain-wide delegation for `scopes` (both
+   * Gmail scopes by default) and returns its JSON key; the sandbox keeps
+   * only the public key. `tokenUri` goes into the key file.
+   */
+  createServiceAccount(input: { clientEmail?: string; scopes?: string[] }, tokenUri: string): ServiceAccountKey {
+    const key = this.core.tokens.serviceAccounts.create(input, tokenUri);
+    this.core.markChanged();
+    return key;
   }
 
   /** Delivers a new message: writes its history record and notifies the watch, if any. */

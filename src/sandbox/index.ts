@@ -45,6 +45,11 @@ export class Sandbox extends SandboxControls {
     return `${this.url}/token`;
   }
 
+  /** Authorization endpoint, standing in for https://accounts.google.com/o/oauth2/v2/auth. */
+  get authUrl(): string {
+    return `${this.url}/o/oauth2/v2/auth`;
+  }
+
   /** kid -> PEM certificate map, for `endpoints.oauth2FederatedSignonPemCertsUrl`. */
   get pemCertsUrl(): string {
     return `${this.url}/oauth2/v1/certs`;
@@ -81,6 +86,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   state?.mailboxes.forEach((data) => core.registry.add(data));
   state?.accessTokens.forEach(([token, grant]) => core.tokens.grants.set(token, grant));
+  state?.oauthClients?.forEach((client) => core.tokens.consent.registerClient(client));
+  state?.issuedRefreshTokens?.forEach(([token, grant]) => core.tokens.consent.refreshTokens.set(token, grant));
+  state?.serviceAccounts?.forEach((account) => core.tokens.serviceAccounts.accounts.set(account.clientEmail, account));
   state?.topicsWithoutPublishRights.forEach((topic) => core.topicsWithoutPublishRights.add(topic));
 
   // 2. Save at most every 200 ms after a change, and once more on stop.
@@ -92,6 +100,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         clockOffsetMs: clock.offset,
         mailboxes: core.registry.all().map((mailbox) => mailbox.data),
         accessTokens: [...core.tokens.grants.entries()],
+        oauthClients: [...core.tokens.consent.clients.values()],
+        issuedRefreshTokens: [...core.tokens.consent.refreshTokens.entries()],
+        serviceAccounts: [...core.tokens.serviceAccounts.accounts.values()],
         topicsWithoutPublishRights: [...core.topicsWithoutPublishRights],
       });
     }
@@ -127,6 +138,8 @@ function defined<T extends object>(value: T): Partial<T> {
 }
 
 export type { SandboxControls, MailboxSettings, ClockState } from './controls';
+export type { NextConsent, OAuthClientRegistration } from './auth/consent';
+export type { ServiceAccountKey } from './auth/service-accounts';
 export type { CreateMailboxInput, MailboxSummary } from './mailbox-registry';
 export type { DeliverMessageInput, DeliveredMessage, ModifyLabelsInput, ModifiedMessage } from './mailbox';
 export type { GmailFault, GmailFaultInput } from './faults';

@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
+import type { IssuedRefreshToken, OAuthClientRegistration } from './auth/consent';
+import type { ServiceAccountRecord } from './auth/service-accounts';
 import type { AccessTokenGrant } from './auth/token-store';
 import type { MailboxData } from './mailbox-data';
 
@@ -17,6 +19,10 @@ export interface SandboxState {
   mailboxes: MailboxData[];
   accessTokens: [string, AccessTokenGrant][];
   topicsWithoutPublishRights: string[];
+  /** Absent in files written before the consent flow existed. */
+  oauthClients?: OAuthClientRegistration[];
+  issuedRefreshTokens?: [string, IssuedRefreshToken][];
+  serviceAccounts?: ServiceAccountRecord[];
 }
 
 /** Reads the state file; returns undefined when it does not exist yet. */

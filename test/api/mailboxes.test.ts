@@ -511,6 +511,8 @@ describe('mailbox API', () => {
           '/v1/mailboxes/{emailAddress}/replay-failures',
           '/v1/mailboxes/{emailAddress}/resync',
           '/v1/mailboxes/{emailAddress}/sync',
+          '/v1/oauth/callback',
+          '/v1/oauth/start',
         ].sort(),
       );
     });

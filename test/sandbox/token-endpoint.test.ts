@@ -49,7 +49,7 @@ describe('Gmail sandbox token endpoint', () => {
 
   it.each([
     [{ grant_type: 'refresh_token', refresh_token: 'some-google-token' }, 'invalid_grant'],
-    [{ grant_type: 'authorization_code', code: 'x' }, 'unsupported_grant_type'],
+    [{ grant_type: 'authorization_code', code: 'x' }, 'invalid_client'],
     [{}, 'unsupported_grant_type'],
   ])('rejects %j with %s', async (form, error) => {
     const response = await fetch(sandbox.tokenUrl, {

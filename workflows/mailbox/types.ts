@@ -22,7 +22,8 @@ export interface WatchOptions {
  * mailbox address); never a secret.
  */
 export interface CredentialRef {
-  provider: 'sandbox' | 'google';
+  /** `sandbox` (the local Gmail sandbox), `oauth` (a stored refresh token) or `workspace` (domain-wide delegation). */
+  provider: 'sandbox' | 'oauth' | 'workspace';
   id?: string;
 }
 

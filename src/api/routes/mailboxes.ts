@@ -95,7 +95,7 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }
 
-function buildWorkflowInput(body: StartMailboxBody, emailAddress: string, defaults: MailboxDefaults): MailboxWorkflowInput {
+export function buildWorkflowInput(body: StartMailboxBody, emailAddress: string, defaults: MailboxDefaults): MailboxWorkflowInput {
   const topicName = body.topicName ?? defaults.topicName;
   if (topicName === undefined) {
     throw ApiError.of('WATCH_TOPIC_MISSING');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
+import type { NextConsent, OAuthClientRegistration } from '../auth/consent';
 import type { MailboxSettings, SandboxControls } from '../controls';
 import type { GmailFaultInput } from '../faults';
 import type { DeliverMessageInput, ModifyLabelsInput } from '../mailbox';
@@ -16,8 +17,11 @@ import {
   MailboxSettingsBody,
   MessageParams,
   ModifyLabelsBody,
+  NextConsentBody,
   NotificationFaultBody,
+  OAuthClientBody,
   PushConfigBody,
+  ServiceAccountBody,
   TopicBody,
 } from './control-schemas';
 
@@ -64,6 +68,30 @@ export function registerControlRoutes(app: FastifyInstance, controls: SandboxCon
   );
   app.delete<Message>('/sandbox/mailboxes/:emailAddress/messages/:id', { schema: { params: MessageParams } }, (request) =>
     controls.deleteMessage(request.params.emailAddress, request.params.id),
+  );
+
+  // OAuth clients, consent decisions, revocation and service accounts.
+  app.post<{ Body: OAuthClientRegistration }>('/sandbox/oauth/clients', { schema: { body: OAuthClientBody } }, (request, reply) => {
+    controls.registerOAuthClient(request.body);
+    return reply.status(204).send();
+  });
+  app.post<{ Body: NextConsent }>('/sandbox/oauth/next-consent', { schema: { body: NextConsentBody } }, (request, reply) => {
+    controls.setNextConsent(request.body);
+    return reply.status(204).send();
+  });
+  app.post<Email>('/sandbox/mailboxes/:emailAddress/revoke-consents', { schema: { params: EmailParams } }, (request) =>
+    controls.revokeConsents(request.params.emailAddress),
+  );
+  app.post<{ Body: { clientEmail?: string; scopes?: string[] } }>(
+    '/sandbox/service-accounts',
+    {
+      schema: { body: ServiceAccountBody },
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
+    },
+    (request, reply) => reply.status(201).send(controls.createServiceAccount(request.body, `${request.protocol}://${request.host}/token`)),
   );
 
   // Gmail method faults and notification faults.

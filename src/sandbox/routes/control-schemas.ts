@@ -93,3 +93,19 @@ export const PushConfigBody = object({
 export const ClockBody = object({ advanceMs: milliseconds, frozen: boolean });
 
 export const AddressQuery = { type: 'object', properties: { emailAddress: string() } };
+
+export const OAuthClientBody = object(
+  {
+    clientId: string({ minLength: 1 }),
+    clientSecret: string({ minLength: 1 }),
+    redirectUris: { type: 'array', items: string({ minLength: 1 }), minItems: 1, maxItems: 20 },
+  },
+  ['clientId', 'clientSecret', 'redirectUris'],
+);
+
+export const NextConsentBody = object({ emailAddress: string({ minLength: 3 }), deny: boolean });
+
+export const ServiceAccountBody = object({
+  clientEmail: string({ minLength: 3 }),
+  scopes: { type: 'array', items: string({ minLength: 1 }), maxItems: 20 },
+});

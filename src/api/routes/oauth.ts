@@ -1,0 +1,188 @@
+/**
+ * The consent flow's two routes. A browser reaches them, so they take no API
+ * bearer token: /v1/oauth/start is harmless (it only redirects to Google),
+ * and /v1/oauth/callback acts only on a state that this server sealed and on
+ * a code that Google accepts. Responses are small HTML pages for browsers
+ * and JSON for clients that ask for it with `Accept: application/json`.
+ */
+import type { Client } from '@temporalio/client';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+
+import { mailboxWorkflowId } from '../../../workflows/mailbox/types';
+import { isTemporalUnavailable } from '../../ingest/temporal-failure';
+import { getMailboxState, reauthorizeMailbox, startMailbox } from '../../temporal/mailbox-client';
+import { ApiError, errorBody } from '../errors';
+import type { CallbackQuery, ConsentFlow } from '../oauth/consent-flow';
+import { EmailAddress, ErrorResponse } from '../schemas';
+import { buildWorkflowInput, type MailboxDefaults } from './mailboxes';
+
+export interface OAuthRouteOptions {
+  /** The consent flow; undefined when the OAuth client is not configured, and both routes return OAUTH_NOT_CONFIGURED. */
+  flow: ConsentFlow | undefined;
+  client: Client;
+  taskQueue: string;
+  /** Defaults of started mailboxes; their credential is always `oauth`. */
+  defaults: MailboxDefaults;
+  /** Deadline of each Temporal call, in milliseconds. */
+  readMs: number;
+  /** Called after a refresh token was stored, so a provider in the same process drops its cached client. */
+  onGrantStored?: (emailAddress: string) => void;
+}
+
+/** What the callback did with the mailbox. */
+export type ConsentOutcome = 'started' | 'resumed' | 'already-running';
+
+const CallbackResponse = Type.Object({
+  emailAddress: Type.String({ description: 'The address Gmail confirmed for the new token; the token is stored under it.' }),
+  requestedEmailAddress: Type.String({ description: 'The address the consent was started for.' }),
+  outcome: Type.Union([Type.Literal('started'), Type.Literal('resumed'), Type.Literal('already-running')]),
+  workflowId: Type.String(),
+  message: Type.String(),
+});
+
+const errors = { 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 502: ErrorResponse, 503: ErrorResponse };
+
+export function oauthRoutes(app: FastifyInstance, options: OAuthRouteOptions): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => sendError(translate(error, request), request, reply));
+
+  app.get<{ Querystring: { emailAddress: string } }>(
+    '/v1/oauth/start',
+    {
+      schema: {
+        summary: "Start Google's consent for a mailbox: redirects the browser to Google's authorization endpoint",
+        tags: ['oauth'],
+        querystring: Type.Object({ emailAddress: EmailAddress }),
+        response: { 302: Type.Null({ description: "Redirect to Google's consent screen." }), ...errors },
+      },
+      attachValidation: true,
+    },
+    async (request, reply) => {
+      if (request.validationError) {
+        const value = (request.query as { emailAddress?: unknown }).emailAddress;
+        throw ApiError.of('INVALID_EMAIL_ADDRESS', { value: typeof value === 'string' ? value : '' });
+      }
+      const flow = requireFlow(options.flow);
+      const location = await flow.begin(request.query.emailAddress);
+      request.log.info({ emailAddress: request.query.emailAddress.toLowerCase() }, 'consent started');
+      return reply.redirect(location, 302);
+    },
+  );
+
+  app.get<{ Querystring: CallbackQuery }>(
+    '/v1/oauth/callback',
+    {
+      schema: {
+        summary: "Google's redirect after consent: stores the refresh token and starts or resumes the mailbox",
+        tags: ['oauth'],
+        querystring: Type.Object(
+          {
+            state: Type.Optional(Type.String()),
+            code: Type.Optional(Type.String()),
+            error: Type.Optional(Type.String()),
+            error_description: Type.Optional(Type.String()),
+          },
+          { additionalProperties: true },
+        ),
+        response: { 200: CallbackResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      // 1. State, code exchange, getProfile, stored token.
+      const flow = requireFlow(options.flow);
+      const consent = await flow.complete(request.query);
+      options.onGrantStored?.(consent.emailAddress);
+
+      // 2. Start the mailbox, resume it from needs-reauth, or leave it running.
+      const outcome = await applyConsent(options, consent.emailAddress);
+      const mismatch = consent.emailAddress !== consent.requestedEmailAddress;
+      request.log.info({ emailAddress: consent.emailAddress, requestedEmailAddress: consent.requestedEmailAddress, outcome }, 'consent completed');
+
+      const body = {
+        ...consent,
+        outcome,
+        workflowId: mailboxWorkflowId(consent.emailAddress),
+        message: [
+          mismatch
+            ? `You signed in as ${consent.emailAddress}, not ${consent.requestedEmailAddress}; access was stored for ${consent.emailAddress}.`
+            : `Access to ${consent.emailAddress} was stored.`,
+          OUTCOME_TEXT[outcome](consent.emailAddress),
+        ].join(' '),
+      };
+      return wantsJson(request) ? body : reply.type('text/html; charset=utf-8').send(page('gmail-sync: access granted', body.message));
+    },
+  );
+}
+
+const OUTCOME_TEXT: Record<ConsentOutcome, (emailAddress: string) => string> = {
+  started: (emailAddress) => `The mailbox ${emailAddress} was started.`,
+  resumed: (emailAddress) => `The mailbox ${emailAddress} was waiting for new credentials and resumes from its cursor.`,
+  'already-running': (emailAddress) => `The mailbox ${emailAddress} was already running; it uses the new token from its next token refresh.`,
+};
+
+/**
+ * Starts the mailbox with `oauth` credentials when no workflow runs for it
+ * (or it was stopped), sends `reauthorized` when it waits in needs-reauth,
+ * and otherwise leaves it running.
+ */
+async function applyConsent(options: OAuthRouteOptions, emailAddress: string): Promise<ConsentOutcome> {
+  const { client, readMs } = options;
+  const within = <T>(call: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + readMs, call);
+  const state = await within(() => getMailboxState(client, emailAddress));
+  if (state !== undefined && state.status !== 'stopped') {
+    if (state.status !== 'needs-reauth') {
+      return 'already-running';
+    }
+    await within(() => reauthorizeMailbox(client, emailAddress));
+    return 'resumed';
+  }
+  const defaults: MailboxDefaults = { ...options.defaults, credential: { provider: 'oauth' } };
+  const input = buildWorkflowInput({ emailAddress }, emailAddress, defaults);
+  const started = await within(() => startMailbox(client, options.taskQueue, input));
+  return started.started ? 'started' : 'already-running';
+}
+
+function requireFlow(flow: ConsentFlow | undefined): ConsentFlow {
+  if (flow === undefined) {
+    throw ApiError.of('OAUTH_NOT_CONFIGURED');
+  }
+  return flow;
+}
+
+function translate(error: FastifyError | ApiError, request: FastifyRequest): ApiError {
+  if (error instanceof ApiError) {
+    return error;
+  }
+  if (isTemporalUnavailable(error)) {
+    return ApiError.of('TEMPORAL_UNAVAILABLE', { reason: error.message });
+  }
+  request.log.error({ err: error }, 'consent route failed');
+  return ApiError.of('INTERNAL');
+}
+
+function sendError(error: ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.statusCode >= 500) {
+    request.log.error({ code: error.code }, error.message);
+  } else {
+    request.log.info({ code: error.code, reason: error.message }, 'request rejected');
+  }
+  void reply.status(error.statusCode);
+  if (wantsJson(request)) {
+    return reply.send(errorBody(error));
+  }
+  return reply.type('text/html; charset=utf-8').send(page(`gmail-sync: ${error.code}`, error.message));
+}
+
+/** JSON for clients that ask for it and do not prefer HTML; browsers send text/html first. */
+function wantsJson(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+function page(title: string, message: string): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>\n`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
