@@ -196,6 +196,18 @@ describe('workflow delivery target', () => {
     expect((failure as DeliveryError).message).toContain('no-such-namespace');
   });
 
+  it('rejects a start that Temporal finds invalid for good', async () => {
+    // The server limits type names to 1000 characters by default; the API's check allows 255.
+    const target = new WorkflowDelivery(env.client, 'x'.repeat(1001), userTaskQueue);
+    const event: DeliveryEvent = { kind: 'messageAdded', deliveryId: 'a@example.com/m2', messageId: 'm2', emailAddress: 'a@example.com', labelIds: [] };
+
+    const failure = await target.deliver(event, AbortSignal.timeout(10_000)).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(DeliveryError);
+    expect(failure).toMatchObject({ retryable: false });
+    expect((failure as DeliveryError).message).toContain('INVALID_ARGUMENT');
+  });
+
   it('retries a start while Temporal is unreachable', async () => {
     // Nothing listens on port 1 of loopback.
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' });
