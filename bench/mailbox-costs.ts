@@ -28,6 +28,7 @@ import { registerSearchAttributes } from '../src/temporal/search-attributes';
 import { startMailbox } from '../src/temporal/mailbox-client';
 import { notifySignal, stateQuery, stopUpdate } from '../workflows/mailbox/messages';
 import type { MailboxState } from '../workflows/mailbox/types';
+import { writeResults } from './results-file';
 
 const EventType = temporal.api.enums.v1.EventType;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -80,9 +81,7 @@ async function main(): Promise<void> {
     ...lines,
     '',
   ].join('\n');
-  const resultsDir = path.join(__dirname, 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(path.join(resultsDir, 'mailbox-costs.md'), report);
+  writeResults('mailbox-costs.md', report);
   process.stdout.write(report);
 
   await sandbox.stop();

@@ -16,7 +16,6 @@
  * this process's main thread, autocannon in a worker thread of it. Writes bench/results/push-throughput.md.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +29,7 @@ import { MAILBOX_WORKFLOW_TYPE, notifyMailbox } from '../src/temporal/mailbox-cl
 import { mailboxWorkflowId } from '../workflows/mailbox/types';
 import { PUSH_AUDIENCE, PUSH_SERVICE_ACCOUNT, startOidcIssuer } from '../test/api/helpers/oidc';
 import { createDevServerEnv } from '../test/helpers/temporal';
+import { percentile, writeResults } from './results-file';
 
 const MAILBOXES = 50;
 
@@ -39,10 +39,6 @@ interface Figures {
   p99: number;
   total: number;
   failures: number;
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 }
 
 /** `connections` loops that signal mailboxes directly for `durationS` seconds. */
@@ -214,9 +210,7 @@ async function main(): Promise<void> {
       `p99 at half the maximum: **${half.p99.toFixed(1)} ms** (target below 50 ms).`,
       '',
     ].join('\n');
-    const file = path.resolve(__dirname, 'results', 'push-throughput.md');
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, report);
+    const file = writeResults('push-throughput.md', report);
     process.stdout.write(`\n${report}\nwritten to ${path.relative(process.cwd(), file)}\n`);
   } finally {
     await issuer.close();
