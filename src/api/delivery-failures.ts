@@ -49,16 +49,17 @@ function messageIdOf(workflowId: string, emailAddress: string): string {
 }
 
 /**
- * Lists one page of a mailbox's failed deliveryWorkflows. The caller sets the
- * deadline. A page token that this API did not issue is rejected before
- * Temporal is called.
- * NOTE: visibility keeps every run of an id, so a failed run stays listed after replay-failures reran it successfully.
+ * Lists one page of a mailbox's failed deliveryWorkflows: those whose latest
+ * run failed. The caller sets the deadline. A page token that this API did not
+ * issue is rejected before Temporal is called. A page can contain fewer entries
+ * than `pageSize` and still have a next page, because runs that replay-failures
+ * has since rerun are left out of it.
  */
 export async function listFailures(client: Client, namespace: string, emailAddress: string, query: ListFailuresQuery, pageTokenKey: Buffer): Promise<DeliveryFailurePage> {
   const nextPageToken = requirePageToken(pageTokenKey, query.pageToken);
 
   const response = await client.workflowService.listWorkflowExecutions({ namespace, pageSize: query.pageSize, nextPageToken, query: failuresQuery(emailAddress) });
-  const failures = (response.executions ?? []).map((execution): DeliveryFailure => {
+  const listed = (response.executions ?? []).map((execution): DeliveryFailure => {
     const workflowId = execution.execution?.workflowId ?? '';
     const closeMs = optionalTsToMs(execution.closeTime);
     return {
@@ -68,8 +69,38 @@ export async function listFailures(client: Client, namespace: string, emailAddre
       closeTime: closeMs === undefined ? null : new Date(closeMs).toISOString(),
     };
   });
+  const failures = await latestRunsOnly(client, listed);
   const token = response.nextPageToken;
   return { failures, nextPageToken: token && token.length > 0 ? signPageToken(pageTokenKey, token) : null };
+}
+
+/** Maximum describe calls that one page of failures makes at a time. */
+const DESCRIBE_CONCURRENCY = 20;
+
+/**
+ * Keeps the failures whose run is still the latest run of its workflow id.
+ * Visibility keeps every run, so without this a failed run that
+ * replay-failures reran would stay listed after the rerun delivered.
+ */
+async function latestRunsOnly(client: Client, failures: DeliveryFailure[]): Promise<DeliveryFailure[]> {
+  const latestRunIds: Array<string | undefined> = [];
+  for (let start = 0; start < failures.length; start += DESCRIBE_CONCURRENCY) {
+    const batch = failures.slice(start, start + DESCRIBE_CONCURRENCY);
+    latestRunIds.push(...(await Promise.all(batch.map((failure) => latestRunId(client, failure.workflowId)))));
+  }
+  return failures.filter((failure, index) => latestRunIds[index] === failure.runId);
+}
+
+/** Returns the run id of a workflow id's latest run, or undefined when Temporal no longer has the workflow. */
+async function latestRunId(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).runId;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 /**

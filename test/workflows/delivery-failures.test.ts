@@ -151,6 +151,8 @@ describe('deliveryWorkflow', () => {
     expect(replayed.skipped).toEqual([]);
     expect(await client.workflow.getHandle(workflowId, replayed.restarted[0].runId).result()).toBe('delivered');
     expect(receiver.deliveryIds().slice(receivedBefore)).toEqual([deliveryId]);
+    const listedAfterReplay = await api.app.inject({ method: 'GET', url: `/v1/mailboxes/${emailAddress}/failures?pageSize=10`, headers: auth });
+    expect(listedAfterReplay.json<{ failures: unknown[] }>().failures).toEqual([]);
 
     // 6. A completed delivery and an unknown message are skipped.
     const again = await api.app.inject({
