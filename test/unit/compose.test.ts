@@ -13,10 +13,12 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
+  volumes?: string[];
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
+const composeText = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText) as { services: Record<string, Service> };
 const KNOWN_SETTINGS = new Set(Object.values(settings).map((spec) => spec.name));
 
 /** Replaces `${NAME:?message}` and `${NAME:-default}` the way Compose does, with sample values for required ones. */
@@ -30,6 +32,24 @@ function interpolate(value: string, samples: Record<string, string>): string {
     }
     return rest ?? '';
   });
+}
+
+/** Values for the variables that the compose file requires from the shell or an .env file. */
+const SAMPLES: Record<string, string> = {
+  GMAIL_SYNC_API_TOKEN: 'a-long-random-token-for-the-test',
+  GMAIL_SYNC_PUSH_AUDIENCE: 'https://sync.example.com/pubsub/push',
+  GMAIL_SYNC_PUSH_SERVICE_ACCOUNT: 'push@my-project.iam.gserviceaccount.com',
+  GMAIL_SYNC_PAYLOAD_KEYS: `compose-1:${Buffer.alloc(32, 7).toString('base64')}`,
+  GMAIL_SYNC_TOKEN_KEYS: `tokens-1:${Buffer.alloc(32, 9).toString('base64')}`,
+  GMAIL_SYNC_CREDENTIAL_PROVIDER: 'workspace',
+  TOKEN_STORE_DB_PASSWORD: '0123456789abcdef0123456789abcdef',
+};
+
+/** Returns the environment that Compose would give a service, with SAMPLES standing in for the shell. */
+function interpolatedEnvironment(name: string, samples: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(compose.services[name].environment ?? {}).map(([variable, value]) => [variable, interpolate(String(value), samples)]),
+  );
 }
 
 describe('docker-compose.yml', () => {
@@ -67,17 +87,7 @@ describe('docker-compose.yml', () => {
   });
 
   it.each(['api', 'worker'])('passes config validation on %s', (name) => {
-    const samples = {
-      GMAIL_SYNC_API_TOKEN: 'a-long-random-token-for-the-test',
-      GMAIL_SYNC_PUSH_AUDIENCE: 'https://sync.example.com/pubsub/push',
-      GMAIL_SYNC_PUSH_SERVICE_ACCOUNT: 'push@my-project.iam.gserviceaccount.com',
-      GMAIL_SYNC_PAYLOAD_KEYS: `compose-1:${Buffer.alloc(32, 7).toString('base64')}`,
-    };
-    const environment = Object.fromEntries(
-      Object.entries(compose.services[name].environment ?? {}).map(([variable, value]) => [variable, interpolate(String(value), samples)]),
-    );
-
-    const config = loadConfig(environment);
+    const config = loadConfig(interpolatedEnvironment(name, SAMPLES));
 
     expect(config.temporalAddress).toBe('temporal:7233');
   });
@@ -102,5 +112,83 @@ describe('docker-compose.yml', () => {
 
   it('binds the API to all interfaces in its container', () => {
     expect(compose.services.api.environment?.GMAIL_SYNC_API_HOST).toBe('0.0.0.0');
+  });
+
+  it('names only known GMAIL_SYNC_ settings anywhere', () => {
+    const setVariables = Object.values(compose.services).flatMap((service) => Object.keys(service.environment ?? {}));
+    const interpolatedVariables = [...composeText.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1]);
+    const named = [...setVariables, ...interpolatedVariables].filter((variable) => variable.startsWith('GMAIL_SYNC_'));
+
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((variable) => !KNOWN_SETTINGS.has(variable))).toEqual([]);
+  });
+
+  it.each(['api', 'worker'])('keeps refresh tokens in the PostgreSQL token store on %s', (name) => {
+    const environment = interpolatedEnvironment(name, SAMPLES);
+    const url = new URL(environment.GMAIL_SYNC_TOKEN_STORE_URL);
+
+    expect(environment.GMAIL_SYNC_TOKEN_STORE).toBe('postgres');
+    expect(url.protocol).toBe('postgres:');
+    expect(url.hostname).toBe('postgresql');
+    expect(url.port).toBe('5432');
+    expect(url.username).toBe('gmail_sync');
+    expect(url.password).toBe(SAMPLES.TOKEN_STORE_DB_PASSWORD);
+    expect(url.pathname).toBe('/gmail_sync');
+    expect(compose.services[name].depends_on?.postgresql?.condition).toBe('service_healthy');
+  });
+
+  it('creates the token store database on the PostgreSQL service', () => {
+    const postgresql = compose.services.postgresql;
+    const initMount = (postgresql.volumes ?? []).find((volume) => volume.split(':')[1] === '/docker-entrypoint-initdb.d');
+
+    expect(initMount).toBe('./docker/postgres-init:/docker-entrypoint-initdb.d:ro');
+    const script = readFileSync(path.join(ROOT, 'docker', 'postgres-init', '10-gmail-sync.sh'), 'utf8');
+    expect(script).toContain('CREATE DATABASE gmail_sync OWNER gmail_sync');
+    expect(interpolate(String(postgresql.environment?.TOKEN_STORE_DB_PASSWORD), SAMPLES)).toBe(SAMPLES.TOKEN_STORE_DB_PASSWORD);
+  });
+
+  it.each(['api', 'worker'])('requires the token keyring and database password on %s', (name) => {
+    const environment = compose.services[name].environment ?? {};
+    const withoutKeys = { ...SAMPLES, GMAIL_SYNC_TOKEN_KEYS: undefined } as unknown as Record<string, string>;
+    const withoutPassword = { ...SAMPLES, TOKEN_STORE_DB_PASSWORD: undefined } as unknown as Record<string, string>;
+
+    expect(() => interpolate(environment.GMAIL_SYNC_TOKEN_KEYS, withoutKeys)).toThrow('GMAIL_SYNC_TOKEN_KEYS is required');
+    expect(() => interpolate(environment.GMAIL_SYNC_TOKEN_STORE_URL, withoutPassword)).toThrow('TOKEN_STORE_DB_PASSWORD is required');
+  });
+
+  it('takes every secret setting from the shell', () => {
+    const secrets = Object.values(settings).filter((spec) => spec.secret).map((spec) => spec.name);
+
+    for (const service of Object.values(compose.services)) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        if (secrets.includes(variable)) {
+          expect({ variable, fromShell: /\$\{[A-Z_]+/.test(String(value)) }).toEqual({ variable, fromShell: true });
+        }
+      }
+    }
+    expect(secrets).toEqual(expect.arrayContaining(['GMAIL_SYNC_API_TOKEN', 'GMAIL_SYNC_PAYLOAD_KEYS']));
+  });
+
+  it('passes the same Google credential settings to api and worker', () => {
+    const credentialVariables = (name: string) =>
+      Object.entries(compose.services[name].environment ?? {}).filter(
+        ([variable]) => /^GMAIL_SYNC_(CREDENTIAL_PROVIDER|GMAIL_SCOPE|WORKSPACE_KEY_FILE|OAUTH_CLIENT_ID|OAUTH_CLIENT_SECRET|TOKEN_)/.test(variable),
+      );
+
+    expect(credentialVariables('worker').length).toBeGreaterThanOrEqual(8);
+    expect(credentialVariables('worker')).toEqual(credentialVariables('api'));
+    expect(() => interpolate(String(compose.services.api.environment?.GMAIL_SYNC_CREDENTIAL_PROVIDER), {})).toThrow(
+      'GMAIL_SYNC_CREDENTIAL_PROVIDER is required',
+    );
+  });
+
+  it('lets the UI origin call the codec server', () => {
+    const [uiHostPort] = (compose.services['temporal-ui'].ports ?? [])[0].split(':');
+    const [apiHostPort] = (compose.services.api.ports ?? [])[0].split(':');
+    const config = loadConfig(interpolatedEnvironment('api', SAMPLES));
+
+    expect(config.codecCorsOrigins).toContain(`http://localhost:${uiHostPort}`);
+    expect(compose.services['temporal-ui'].environment?.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${apiHostPort}/codec`);
+    expect(compose.services['temporal-ui'].environment?.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
   });
 });
