@@ -63,6 +63,8 @@ const WARMUP = 5;
  * before it are published. Temporal Server reports its metrics once a second.
  */
 const METRICS_FLUSH_MS = 2_000;
+/** Latency above which the report counts a sample as slow, to compare the tails of the product and the floor. */
+const SLOW_SAMPLE_MS = 50;
 /** Sampling interval of the event loop delay histogram, in milliseconds. */
 const LOOP_DELAY_RESOLUTION_MS = 10;
 /** Namespace of the floor workflows, so that the server's action counts of the default namespace are the mailbox's alone. */
@@ -663,6 +665,8 @@ function renderReport(input: ReportInput): string {
     `p99 ${input.eventLoopDelay.p99.toFixed(1)} ms, max ${input.eventLoopDelay.max.toFixed(1)} ms.`,
     `The p99 of ${single.latenciesMs.length} samples is decided by the ${Math.ceil(single.latenciesMs.length / 100)} slowest; the segment with the largest p99 is "${slowestSegment(input.breakdown)}".`,
     'Product and floor samples alternate, so both see the same load from other processes on the cores.',
+    `Samples over ${SLOW_SAMPLE_MS} ms: single messages ${countOver(single.latenciesMs)} of ${single.latenciesMs.length},`,
+    `floor with a local activity ${countOver(input.floorMs.local)} of ${input.floorMs.local.length}, floor with an activity task ${countOver(input.floorMs.regular)} of ${input.floorMs.regular.length}.`,
     '',
   ];
   return lines.join('\n');
@@ -676,6 +680,10 @@ function formatCalls(quota: CounterSnapshot): string {
   return Object.entries(quota.calls)
     .map(([method, calls]) => `${method} ${calls}`)
     .join(', ');
+}
+
+function countOver(values: number[]): number {
+  return values.filter((value) => value > SLOW_SAMPLE_MS).length;
 }
 
 function slowestSegment(breakdown: Breakdown[]): string {
