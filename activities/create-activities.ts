@@ -77,10 +77,10 @@ function deliverMessage(provider: GmailProvider, target: Delivery, config: Deliv
   const gmail = provider.client(input.emailAddress, input.credential);
   const deliverer = new ChangeDeliverer(gmail, target, input.emailAddress, input.delivery, config);
   if (input.events !== undefined) {
-    return deliverer.sendOnce({ kind: 'batch', batchKey: input.messageId, deliveryId: input.deliveryId, changes: input.events });
+    return deliverer.sendOrThrow({ kind: 'batch', batchKey: input.messageId, deliveryId: input.deliveryId, changes: input.events });
   }
   const deliveryId = input.deliveryId || addedDeliveryId(input.emailAddress, input.messageId);
-  return deliverer.sendOnce({ kind: 'messageAdded', deliveryId, messageId: input.messageId, threadId: input.threadId });
+  return deliverer.sendOrThrow({ kind: 'messageAdded', deliveryId, messageId: input.messageId, threadId: input.threadId });
 }
 
 /** A client on the same connection and namespace with Temporal's default data converter. */

@@ -56,8 +56,8 @@ export class ChangeDeliverer {
   ) {}
 
   /**
-   * Delivers `changes` and returns one outcome per change, in order. Calls
-   * `onProgress` with the number of leading changes that are finished, which
+   * Delivers `changes` and returns one outcome per unit, in order. Calls
+   * `onProgress` with the number of leading units that are finished, which
    * is where a retried attempt may resume.
    */
   async deliverAll(changes: DeliveryUnit[], onProgress: (finished: number, outcomes: ChangeOutcome[]) => void): Promise<ChangeOutcome[]> {
@@ -119,13 +119,13 @@ export class ChangeDeliverer {
   private async send(unit: DeliveryUnit): Promise<'delivered' | 'skippedDeleted' | SendFailure> {
     if (unit.kind === 'batch') {
       const batch = this.eventBatch(unit);
-      return (await this.sendWithinBudget((signal) => sendBatch(this.target, batch, signal))) ?? 'delivered';
+      return (await this.sendWithinBudget((signal, deadline) => sendBatch(this.target, batch, signal, deadline))) ?? 'delivered';
     }
     const event = unit.kind === 'messageAdded' ? await this.fetchEvent(unit) : this.changeEvent(unit);
     if (event === undefined) {
       return 'skippedDeleted';
     }
-    return (await this.sendWithinBudget((signal) => this.target.deliver(event, signal))) ?? 'delivered';
+    return (await this.sendWithinBudget((signal, deadline) => this.target.deliver(event, signal, deadline))) ?? 'delivered';
   }
 
   /**
@@ -134,7 +134,7 @@ export class ChangeDeliverer {
    * ApplicationFailure, or a non-retryable one of type DeliveryRejected when
    * the target rejected it for good.
    */
-  async sendOnce(unit: DeliveryUnit): Promise<'delivered' | 'skippedDeleted'> {
+  async sendOrThrow(unit: DeliveryUnit): Promise<'delivered' | 'skippedDeleted'> {
     const sent = await this.send(unit);
     if (typeof sent === 'string') {
       return sent;
@@ -192,7 +192,7 @@ export class ChangeDeliverer {
    * budget is spent. Returns undefined on success, or why the last attempt
    * failed.
    */
-  private async sendWithinBudget(attempt: (signal: AbortSignal) => Promise<void>): Promise<SendFailure | undefined> {
+  private async sendWithinBudget(attempt: (signal: AbortSignal, deadline: number) => Promise<void>): Promise<SendFailure | undefined> {
     const cancelled = Context.current().cancellationSignal;
     const deadline = Date.now() + this.config.timeoutMs;
     let pauseMs = RETRY_INITIAL_MS;
@@ -200,7 +200,7 @@ export class ChangeDeliverer {
     for (;;) {
       const remaining = deadline - Date.now();
       try {
-        await attempt(AbortSignal.any([AbortSignal.timeout(remaining), cancelled]));
+        await attempt(AbortSignal.any([AbortSignal.timeout(remaining), cancelled]), deadline);
         return undefined;
       } catch (error) {
         if (cancelled.aborted) {
@@ -220,12 +220,12 @@ export class ChangeDeliverer {
 }
 
 /** Sends a batch in one request, or event by event through a target without deliverBatch. */
-async function sendBatch(target: Delivery, batch: EventBatch, signal: AbortSignal): Promise<void> {
+async function sendBatch(target: Delivery, batch: EventBatch, signal: AbortSignal, deadline: number): Promise<void> {
   if (target.deliverBatch !== undefined) {
-    return target.deliverBatch(batch, signal);
+    return target.deliverBatch(batch, signal, deadline);
   }
   for (const event of batch.events) {
-    await target.deliver(event, signal);
+    await target.deliver(event, signal, deadline);
   }
 }
 

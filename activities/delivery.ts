@@ -71,13 +71,14 @@ export interface EventBatch {
  * the same delivery id.
  */
 export interface Delivery {
-  deliver(event: DeliveryEvent, signal: AbortSignal): Promise<void>;
+  /** `deadline` is when `signal` aborts at the latest, in epoch milliseconds, for clients that take a deadline rather than a signal. */
+  deliver(event: DeliveryEvent, signal: AbortSignal, deadline?: number): Promise<void>;
   /**
    * Sends a batch of label and deletion events in one request, with the same
    * rules as `deliver`. A target without it, such as a test double, gets each
    * event of the batch through `deliver`, one after another.
    */
-  deliverBatch?(batch: EventBatch, signal: AbortSignal): Promise<void>;
+  deliverBatch?(batch: EventBatch, signal: AbortSignal, deadline?: number): Promise<void>;
 }
 
 /** A rejected delivery attempt, with whether another attempt may succeed. */

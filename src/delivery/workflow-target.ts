@@ -37,24 +37,30 @@ export class WorkflowDelivery implements Delivery {
     private readonly taskQueue: string,
   ) {}
 
-  deliver(event: DeliveryEvent, signal: AbortSignal): Promise<void> {
-    return this.start(messageWorkflowId(event.emailAddress, event.messageId), event, signal);
+  deliver(event: DeliveryEvent, signal: AbortSignal, deadline?: number): Promise<void> {
+    return this.start(messageWorkflowId(event.emailAddress, event.messageId), event, signal, deadline);
   }
 
-  deliverBatch(batch: EventBatch, signal: AbortSignal): Promise<void> {
-    return this.start(batchWorkflowId(batch.emailAddress, batch.batchKey), batch, signal);
+  deliverBatch(batch: EventBatch, signal: AbortSignal, deadline?: number): Promise<void> {
+    return this.start(batchWorkflowId(batch.emailAddress, batch.batchKey), batch, signal, deadline);
   }
 
-  private async start(workflowId: string, input: DeliveryEvent | EventBatch, signal: AbortSignal): Promise<void> {
-    const started = this.client.withAbortSignal(signal, () =>
+  /**
+   * Starts the workflow. The client keeps retrying an unavailable server
+   * after the abort signal fires (SDK 1.24) but stops at a deadline, so both
+   * are set. Closing the connection while such a retry waits throws from the
+   * SDK's retry timer.
+   */
+  private async start(workflowId: string, input: DeliveryEvent | EventBatch, signal: AbortSignal, deadline: number | undefined): Promise<void> {
+    const start = () =>
       this.client.workflow.start(this.workflowType, {
         taskQueue: this.taskQueue,
         workflowId,
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      }),
-    );
+      });
+    const started = this.client.withAbortSignal(signal, () => (deadline === undefined ? start() : this.client.withDeadline(deadline, start)));
     try {
       await untilAborted(signal, started);
     } catch (error) {
@@ -67,11 +73,10 @@ export class WorkflowDelivery implements Delivery {
 }
 
 /**
- * Settles with `promise`, or rejects when `signal` aborts first. The client
- * keeps retrying an unavailable server after the abort signal fires (SDK
- * 1.24), so the race keeps the per-message budget. A start that still
- * succeeds later is harmless, because the repeat finds the id taken and
- * counts as delivered.
+ * Settles with `promise`, or rejects when `signal` aborts first, so the
+ * per-message budget holds while the client finishes a retry. A start that
+ * still succeeds later is harmless, because the repeat finds the id taken
+ * and counts as delivered.
  */
 function untilAborted<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);

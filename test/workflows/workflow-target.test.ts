@@ -214,7 +214,8 @@ describe('workflow delivery target', () => {
     const target = new WorkflowDelivery(new Client({ connection }), USER_WORKFLOW, userTaskQueue);
     const event: DeliveryEvent = { kind: 'messageAdded', deliveryId: 'a@example.com/m1', messageId: 'm1', emailAddress: 'a@example.com', labelIds: [] };
 
-    const failure = await target.deliver(event, AbortSignal.timeout(2_000)).catch((error: unknown) => error);
+    // Only the deadline stops the client's retries, so the connection closes after they end.
+    const failure = await target.deliver(event, new AbortController().signal, Date.now() + 2_000).catch((error: unknown) => error);
     await connection.close();
 
     expect(failure).toBeInstanceOf(DeliveryError);
