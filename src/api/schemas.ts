@@ -68,8 +68,12 @@ export const StartMailboxBody = Type.Object(
           workflowTaskQueue: Type.Optional(Type.String({ maxLength: 255, description: 'Task queue that your workers poll for workflowType.' })),
           format: Type.Optional(Type.String({ description: 'messages.get format: metadata (default) or full, which adds the body.' })),
           metadataHeaders: Type.Optional(Type.Array(Type.String(), { maxItems: 100, description: 'Headers fetched with format metadata; defaults to GMAIL_SYNC_DELIVERY_METADATA_HEADERS.' })),
+          includeSpam: Type.Optional(Type.Boolean({ description: 'Also deliver messages added with the SPAM label.' })),
+          includeTrash: Type.Optional(Type.Boolean({ description: 'Also deliver messages added with the TRASH label.' })),
+          includeDrafts: Type.Optional(Type.Boolean({ description: 'Also deliver drafts.' })),
         },
-        { additionalProperties: true, description: 'Delivery target options; omitted options take the configured defaults.' },
+        // Closed, so that a misspelt option is a 400 and a pasted secret never reaches workflow history.
+        { additionalProperties: false, description: 'Delivery target options; omitted options take the configured defaults.' },
       ),
     ),
     includeLabelEvents: Type.Optional(

@@ -67,6 +67,12 @@ function webhookProblem(options: DeliveryOptions): string | undefined {
   } catch {
     return `delivery.webhookUrl ${JSON.stringify(webhookUrl)} is not a URL; send an absolute https URL`;
   }
+  // Workflow history keeps the URL, and fetch refuses one with credentials: the secret belongs in webhookSecretRef.
+  if (url.username !== '' || url.password !== '') {
+    url.username = '';
+    url.password = '';
+    return `delivery.webhookUrl ${JSON.stringify(url.href)} carries a user name or password; remove it, because workflow history keeps the URL, and let the receiver check the signature made with webhookSecretRef`;
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return `delivery.webhookUrl ${JSON.stringify(webhookUrl)} uses ${url.protocol.slice(0, -1)}; use an https URL`;
   }

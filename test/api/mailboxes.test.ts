@@ -211,12 +211,51 @@ describe('mailbox API', () => {
       ['a workflow target without type', { target: 'workflow', workflowTaskQueue: 'gmail-handlers' }, 'delivery.workflowType undefined is missing or invalid'],
       ['a workflow type with a space', { target: 'workflow', workflowType: 'handle mail', workflowTaskQueue: 'gmail-handlers' }, 'delivery.workflowType "handle mail" is missing or invalid'],
       ['a workflow target without task queue', { target: 'workflow', workflowType: 'handleGmailEvent' }, 'delivery.workflowTaskQueue undefined is missing or invalid; name the task queue your workers poll'],
+      ['a webhook URL with a user and password', { ...webhook, webhookUrl: 'https://ops:hunter2@hooks.example.com/gmail' }, '"https://hooks.example.com/gmail" carries a user name or password'],
+      ['a webhook URL with a password only', { ...webhook, webhookUrl: 'https://:hunter2@hooks.example.com/gmail' }, 'carries a user name or password; remove it'],
     ])('rejects %s with 400', async (_case, delivery, message) => {
       const response = await start({ emailAddress: 'bad-delivery@example.com', delivery });
 
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 'INVALID_DELIVERY_OPTIONS' });
       expect(response.json<{ message: string }>().message).toContain(message);
+    });
+
+    it('never echoes or logs the password of a webhook URL', async () => {
+      const response = await start({ emailAddress: 'webhook-password@example.com', delivery: { ...webhook, webhookUrl: 'https://ops:s3cret-pw@hooks.example.com/gmail' } });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.body).not.toContain('s3cret-pw');
+      expect(harness.logText()).not.toContain('s3cret-pw');
+    });
+
+    it.each([
+      ['a secret', { target: 'log', webhookSecret: 'hunter2' }, 'body.delivery.webhookSecret is not a known field'],
+      ['a misspelt option', { target: 'log', includeSpan: true }, 'body.delivery.includeSpan is not a known field'],
+    ])('rejects %s among the delivery options with 400 naming it', async (_case, delivery, message) => {
+      const response = await start({ emailAddress: 'unknown-delivery@example.com', delivery });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'INVALID_REQUEST' });
+      expect(response.json<{ message: string }>().message).toContain(message);
+      expect(response.body).not.toContain('hunter2');
+    });
+
+    it('rejects a string where an include option needs a boolean with 400', async () => {
+      const response = await start({ emailAddress: 'include-string@example.com', delivery: { includeSpam: 'false' } });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ message: string }>().message).toContain('body.delivery.includeSpam must be boolean');
+    });
+
+    it('passes the include options to the workflow', async () => {
+      const delivery = { includeSpam: true, includeTrash: false, includeDrafts: true };
+
+      const response = await start({ emailAddress: 'include-options@example.com', delivery });
+
+      expect(response.statusCode).toBe(201);
+      const input = await harness.env.client.workflow.getHandle(mailboxId('include-options@example.com')).query(inputQuery);
+      expect(input.delivery).toEqual(delivery);
     });
 
     it('passes a valid workflow target to the workflow', async () => {
