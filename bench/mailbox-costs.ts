@@ -29,6 +29,7 @@ import { startMailbox } from '../src/temporal/mailbox-client';
 import { notifySignal, stateQuery, stopUpdate } from '../workflows/mailbox/messages';
 import type { MailboxState } from '../workflows/mailbox/types';
 import { writeResults } from './results-file';
+import { ACTION_COUNTING_RULE, countActions } from './temporal-actions';
 
 const EventType = temporal.api.enums.v1.EventType;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -145,12 +146,7 @@ async function measureIdleDay(context: Context): Promise<string[]> {
   await waitForState(handle, (state) => state.counters.watchRenewals === 1);
 
   const events = ((await handle.fetchHistory()).events ?? []).slice(eventsBefore);
-  const count = (type: temporal.api.enums.v1.EventType) => events.filter((event) => event.eventType === type).length;
-  const timers = count(EventType.EVENT_TYPE_TIMER_STARTED);
-  const localActivities = count(EventType.EVENT_TYPE_MARKER_RECORDED);
-  const activities = count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
-  const upserts = count(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
-  const actions = timers + localActivities + activities + upserts;
+  const actions = countActions(events);
   const counters = context.sandbox.getCounters(emailAddress);
   const units = counters.quotaUnits - unitsBefore;
   const state = await handle.query(stateQuery);
@@ -158,11 +154,11 @@ async function measureIdleDay(context: Context): Promise<string[]> {
   return [
     '## One idle mailbox per day (default timing)',
     '',
-    `Temporal actions: ${actions} (timers ${timers}, local activities ${localActivities}, activities ${activities}, search attribute upserts ${upserts}; no signals) (target: at most 60).`,
+    `Temporal actions: ${actions.total} (timers ${actions.timers}, local activity tasks ${actions.localActivityTasks}, activities ${actions.activities}, search attribute upserts ${actions.searchAttributeUpserts}, signals ${actions.signals}, other ${actions.workflowStarts + actions.updates + actions.other}) (target: at most 60).`,
     `Gmail quota units: ${units}, from ${state.counters.polls} quiet-period history.list calls and ${state.counters.watchRenewals} watch renewal (target: at most 200).`,
     `History events: ${events.length}.`,
     '',
-    'Actions are an estimate: one per timer started, local activity, activity scheduled and search attribute upsert. Temporal Cloud may bill differently (for example, several local activities in one workflow task).',
+    `${ACTION_COUNTING_RULE} The benchmark's own state query after the day is not counted.`,
     '',
   ];
 }
