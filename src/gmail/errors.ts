@@ -44,7 +44,8 @@ export function toGmailFailure(error: unknown, method: GmailMethod): Application
     return failure(GmailFailureType.GmailRequestFailed, `Gmail ${method} request failed: ${message}`, error);
   }
   const data = httpError.response?.data;
-  const reason = googleErrorReason(data);
+  // Gmail errors carry a reason; token endpoint errors an OAuth error code such as unauthorized_client.
+  const reason = googleErrorReason(data) ?? oauthError(data);
   const detail = `Gmail ${method} returned HTTP ${status}${reason ? ` (${reason})` : ''}: ${errorMessage(data) ?? httpError.message ?? 'no message'}`;
 
   if (oauthError(data) === 'invalid_grant') {

@@ -1,20 +1,6 @@
-import { ApplicationFailure } from '@temporalio/common';
-
 import { callGmail, createSandboxGmailProvider, retryAfterMs, type GmailProvider } from '../../src/gmail';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-
-/** Runs a Gmail call that must fail and returns the typed failure it was mapped to. */
-async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ApplicationFailure) {
-      return error;
-    }
-    throw error;
-  }
-  throw new Error('expected the Gmail call to fail, but it succeeded');
-}
+import { failureOf } from '../helpers/gmail-failure';
 
 describe('Gmail error mapper', () => {
   let sandbox: Sandbox;

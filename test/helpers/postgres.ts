@@ -4,6 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { freePort } from './free-port';
+
 export interface TestPostgres {
   connectionString: string;
   stop(): Promise<void>;
@@ -19,17 +21,6 @@ function findPostgresBin(): string {
     }
   }
   throw new Error('PostgreSQL server binaries were not found under /usr/lib/postgresql. Install them with `apt-get install postgresql`.');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
 }
 
 /**
