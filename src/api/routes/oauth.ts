@@ -15,6 +15,7 @@ import { getMailboxState, reauthorizeMailbox, startMailbox } from '../../tempora
 import { ApiError, errorBody } from '../errors';
 import type { CallbackQuery, ConsentFlow } from '../oauth/consent-flow';
 import { EmailAddress, ErrorResponse } from '../schemas';
+import { translateValidation } from '../validation-errors';
 import { buildWorkflowInput, type MailboxDefaults } from './mailboxes';
 
 export interface OAuthRouteOptions {
@@ -59,8 +60,9 @@ export function oauthRoutes(app: FastifyInstance, options: OAuthRouteOptions): v
     },
     async (request, reply) => {
       if (request.validationError) {
+        // A missing or repeated parameter is named by translate(); a single bad value is named here.
         const value = (request.query as { emailAddress?: unknown }).emailAddress;
-        throw ApiError.of('INVALID_EMAIL_ADDRESS', { value: typeof value === 'string' ? value : '' });
+        throw typeof value === 'string' ? ApiError.of('INVALID_EMAIL_ADDRESS', { value }) : request.validationError;
       }
       const flow = requireFlow(options.flow);
       const location = await flow.begin(request.query.emailAddress);
@@ -152,6 +154,10 @@ function requireFlow(flow: ConsentFlow | undefined): ConsentFlow {
 function translate(error: FastifyError | ApiError, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) {
     return error;
+  }
+  // A repeated query parameter arrives as an array and fails the schema: the browser's request is wrong, not the server.
+  if (error.validation) {
+    return translateValidation(error, request);
   }
   if (isTemporalUnavailable(error)) {
     return ApiError.of('TEMPORAL_UNAVAILABLE', { reason: error.message });
