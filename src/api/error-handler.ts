@@ -65,7 +65,37 @@ async function translateTemporalError(error: unknown, request: FastifyRequest, c
   if (isTemporalUnavailable(error)) {
     return ApiError.of('TEMPORAL_UNAVAILABLE', { reason: describe(error) });
   }
+  if (grpcCode(error) === GrpcStatus.FAILED_PRECONDITION) {
+    return translatePrecondition(error, emailAddress);
+  }
   return undefined;
+}
+
+/**
+ * Translates the FAILED_PRECONDITION errors of queries and updates that mean
+ * the mailbox cannot run handlers for now: its workflow task keeps failing, or the
+ * worker stopped polling. Temporal tells them apart only by message.
+ */
+function translatePrecondition(error: unknown, emailAddress: string | undefined): ApiError | undefined {
+  const reason = grpcMessage(error);
+  if (/workflow task in failed state/i.test(reason)) {
+    return ApiError.of('MAILBOX_TASK_FAILING', { emailAddress: emailAddress ?? '(unknown)', reason });
+  }
+  if (/no poller/i.test(reason)) {
+    return ApiError.of('NO_WORKER', { reason });
+  }
+  return undefined;
+}
+
+/** Returns the message of the error in the cause chain that carries the gRPC status, which names the server's reason. */
+function grpcMessage(error: unknown): string {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (typeof (current as { code?: unknown }).code === 'number') {
+      return current.message;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return describe(error);
 }
 
 /**

@@ -155,6 +155,16 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: (p: { reason: string }) => `Temporal is unreachable or timed out (${p.reason}); retry later, and check TEMPORAL_ADDRESS if it persists.`,
   },
+  MAILBOX_TASK_FAILING: {
+    status: 503,
+    message: (p: { emailAddress: string; reason: string }) =>
+      `The workflow of mailbox ${p.emailAddress} cannot run its handlers because its workflow task is failing (${p.reason}). Open gmail-mailbox/${p.emailAddress} in the Temporal UI for the error; a nondeterminism error means the worker runs code that does not match the history, which \`npm run replay\` checks before a deploy.`,
+  },
+  NO_WORKER: {
+    status: 503,
+    message: (p: { reason: string }) =>
+      `No gmail-sync worker is polling the task queue (${p.reason}); start \`npm run worker\` or check that its GMAIL_SYNC_TASK_QUEUE and TEMPORAL_NAMESPACE match the API's.`,
+  },
   SHUTTING_DOWN: {
     status: 503,
     message: () => 'The server is shutting down; retry on another instance or in a few seconds.',

@@ -1,6 +1,6 @@
 import type { ApiServer } from '../../src/api/server';
 import { API_TOKEN, mailboxId, startApiHarness, TOPIC_NAME, type ApiHarness } from './helpers/api-harness';
-import { inputQuery } from './helpers/recording-mailbox-workflow';
+import { FAILING_TASK_PREFIX, inputQuery } from './helpers/recording-mailbox-workflow';
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
@@ -295,6 +295,27 @@ describe('mailbox API', () => {
       expect(response.statusCode).toBe(404);
       expect(response.json()).toMatchObject({ code: 'MAILBOX_NOT_FOUND' });
       expect(response.json<{ message: string }>().message).toContain('nobody@example.com');
+    });
+
+    it('returns 503 naming the failing workflow task', async () => {
+      const emailAddress = `${FAILING_TASK_PREFIX}state@example.com`;
+      await harness.env.client.workflow.start('mailboxWorkflow', {
+        taskQueue: harness.taskQueue,
+        workflowId: mailboxId(emailAddress),
+        args: [{ emailAddress, watch: { topicName: TOPIC_NAME }, credential: { provider: 'sandbox' } }],
+      });
+      // Until Temporal marks the task as failed, a query waits for a worker and passes the read deadline, so ask with a short one.
+      const impatient = await harness.startApi({ temporalDeadlines: { readMs: 1000 } });
+      const get = () => impatient.app.inject({ method: 'GET', url: `/v1/mailboxes/${emailAddress}`, headers: auth });
+      let response = await get();
+      for (let attempt = 0; attempt < 30 && response.json<{ code: string }>().code !== 'MAILBOX_TASK_FAILING'; attempt += 1) {
+        response = await get();
+      }
+      await impatient.app.close();
+
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ code: 'MAILBOX_TASK_FAILING' });
+      expect(response.json<{ message: string }>().message).toContain(`gmail-mailbox/${emailAddress}`);
     });
 
     it('rejects an address in the path that is not an address with 400', async () => {

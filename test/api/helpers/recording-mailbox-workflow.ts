@@ -12,7 +12,14 @@ import type { MailboxState, MailboxWorkflowInput, NotifyInput, ResyncInput } fro
 export const notificationsQuery = defineQuery<NotifyInput[]>('testNotifications');
 export const inputQuery = defineQuery<MailboxWorkflowInput>('testInput');
 
+/** Addresses whose workflow task fails on every attempt, as a workflow bug or a nondeterminism error makes it. */
+export const FAILING_TASK_PREFIX = 'failing-task-';
+
 export async function mailboxWorkflow(input: MailboxWorkflowInput): Promise<MailboxState> {
+  if (input.emailAddress.startsWith(FAILING_TASK_PREFIX)) {
+    // A plain Error fails the workflow task, not the workflow, so Temporal retries the task.
+    throw new Error('The workflow task fails on purpose.');
+  }
   const notifications: NotifyInput[] = [];
   const state: MailboxState = {
     emailAddress: input.emailAddress,
