@@ -30,7 +30,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
 }
 
 /** Summary of each attempt in the Temporal UI: ids, counts and the target kind, never the webhook URL. */
-function attemptSummary(input: DeliveryWorkflowInput): string {
+export function attemptSummary(input: DeliveryWorkflowInput): string {
   const target = `the ${input.delivery?.target ?? 'default'} target`;
   if (input.events !== undefined) {
     return `deliver batch ${input.messageId} (${input.events.length} label and deletion events) to ${target}`;
