@@ -28,8 +28,11 @@ function translateFastifyError(error: FastifyError, request: FastifyRequest, bod
     return translateValidation(error, request);
   }
   switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return ApiError.of('BODY_TOO_LARGE', { limit: bodyLimit });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': {
+      // Routes such as the codec's set their own limit, which the setting does not change.
+      const limit = request.routeOptions.bodyLimit ?? bodyLimit;
+      return ApiError.of('BODY_TOO_LARGE', { limit, setting: limit === bodyLimit ? 'GMAIL_SYNC_API_BODY_LIMIT_BYTES' : undefined });
+    }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return ApiError.of('UNSUPPORTED_MEDIA_TYPE', { contentType: request.headers['content-type'] ?? '(none)' });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -57,7 +57,8 @@ export const ERROR_CATALOGUE = {
   },
   BODY_TOO_LARGE: {
     status: 413,
-    message: (p: { limit: number }) => `The body is larger than ${p.limit} bytes, the GMAIL_SYNC_API_BODY_LIMIT_BYTES limit; send a smaller body.`,
+    message: (p: { limit: number; setting?: string }) =>
+      `The body is larger than ${p.limit} bytes, ${p.setting === undefined ? "this route's limit" : `the ${p.setting} limit`}; send a smaller body.`,
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

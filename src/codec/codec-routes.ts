@@ -11,16 +11,26 @@ interface JsonPayload {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function fromJson(payload: JsonPayload, index: number): Payload {
+  if (!isObject(payload)) {
+    throw new Error(`payloads[${index}] is not an object; send each payload as {"metadata": {...}, "data": "<base64>"}`);
+  }
+  if (payload.metadata !== undefined && !isObject(payload.metadata)) {
+    throw new Error(`payloads[${index}].metadata is not an object; send it as {"<key>": "<base64>"}`);
+  }
   const metadata: Record<string, Uint8Array> = {};
   for (const [key, value] of Object.entries(payload.metadata ?? {})) {
     if (typeof value !== 'string' || !BASE64.test(value)) {
-      throw new Error(`payloads[${index}].metadata.${key} is not base64`);
+      throw new Error(`payloads[${index}].metadata.${key} is not base64; send bytes as base64`);
     }
     metadata[key] = Buffer.from(value, 'base64');
   }
   if (payload.data !== undefined && (typeof payload.data !== 'string' || !BASE64.test(payload.data))) {
-    throw new Error(`payloads[${index}].data is not base64`);
+    throw new Error(`payloads[${index}].data is not base64; send bytes as base64`);
   }
   return { metadata, data: Buffer.from(payload.data ?? '', 'base64') };
 }
@@ -61,6 +71,9 @@ export interface CodecLoginOptions {
   now?: () => number;
 }
 
+/** Largest sign-in body in bytes: a form or JSON object with one token. */
+const LOGIN_BODY_LIMIT_BYTES = 4096;
+
 const LOGIN_FORM = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>gmail-sync codec sign-in</title></head>
 <body>
@@ -83,13 +96,13 @@ function loginRoutes(app: FastifyInstance, login: CodecLoginOptions): (request: 
   const nowSeconds = () => Math.floor((login.now ?? Date.now)() / 1000);
   const lifetime = login.sessionSeconds ?? CODEC_SESSION_SECONDS;
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
   app.get('/login', (_request, reply) => reply.type('text/html; charset=utf-8').send(LOGIN_FORM));
 
-  app.post<{ Body: { token?: unknown } }>('/login', (request, reply) => {
+  app.post<{ Body: { token?: unknown } }>('/login', { bodyLimit: LOGIN_BODY_LIMIT_BYTES }, (request, reply) => {
     const token = request.body?.token;
     reply.type('text/html; charset=utf-8');
     if (typeof token !== 'string' || !login.checkToken(token)) {
@@ -166,7 +179,7 @@ export function codecRoutes(app: FastifyInstance, options: CodecRoutesOptions): 
       try {
         payloads = (body.payloads ?? []).map(fromJson);
       } catch (error) {
-        return reply.code(400).send({ code: 'INVALID_CODEC_REQUEST', message: `${(error as Error).message}; send bytes as base64.` });
+        return reply.code(400).send({ code: 'INVALID_CODEC_REQUEST', message: `${(error as Error).message}.` });
       }
       try {
         const result = direction === 'encode' ? await options.codec.encode(payloads) : await options.codec.decode(payloads);
