@@ -32,7 +32,7 @@ export type CredentialConfig = Pick<
   | 'tokenKeys'
 >;
 
-/** Whether the process needs the token store: with oauth credentials, or whenever a keyring is configured. */
+/** Returns whether the process needs the token store: with oauth credentials, or whenever a keyring is configured. */
 export function usesTokenStore(config: CredentialConfig): boolean {
   return config.credentialProvider === 'oauth' || config.tokenKeys !== undefined;
 }
@@ -65,7 +65,7 @@ export function requireCredentialSettings(config: CredentialConfig, process: 'ap
   }
 }
 
-/** The SQLite file of the sqlite token store. */
+/** Returns the SQLite file of the sqlite token store. */
 export function tokenStoreFile(config: Pick<Config, 'tokenStorePath' | 'dataDir'>): string {
   return config.tokenStorePath ?? dataPath(config, 'tokens.sqlite');
 }

@@ -7,7 +7,7 @@ import { MissingGrantError } from './errors';
 import { createGmailClient, GmailClientCache } from './gmail-client';
 import type { GmailProvider } from './provider';
 
-/** Where refresh tokens are read from; the TokenStore implements it. */
+/** Source of stored refresh tokens; the TokenStore implements it. */
 export interface RefreshTokenSource {
   get(emailAddress: string): Promise<StoredGrant | undefined>;
 }
@@ -68,7 +68,7 @@ class StoredGrantClient extends OAuth2Client {
  * Gmail clients authorised by the refresh token that the consent flow stored
  * for each mailbox (`credential.id`, when set, names the stored address
  * instead). Token refresh runs in google-auth-library against `tokenUrl`.
- * One client per mailbox is kept so that access tokens are reused; it is
+ * One client per mailbox is kept so that access tokens are reused. It is
  * dropped when the grant turns out revoked (`invalid_grant`), and the API
  * drops it after a new consent when it shares this provider.
  * A mailbox without a stored token fails with MissingGrantError, which the
@@ -108,7 +108,7 @@ export function createOAuthGmailProvider(options: OAuthProviderOptions): OAuthGm
   };
 }
 
-/** A Gmail client for one access token, as the consent callback holds it before the refresh token is stored. */
+/** Builds a Gmail client for one access token, which the consent callback has before the refresh token is stored. */
 export function gmailClientForAccessToken(credentials: Pick<Credentials, 'access_token'>, gmailApiUrl: string): gmail_v1.Gmail {
   const auth = new OAuth2Client({ transporterOptions: { fetchImplementation: fetch } });
   auth.setCredentials({ access_token: credentials.access_token });

@@ -20,4 +20,11 @@ describe('devBanner', () => {
   it('includes the sandbox delivery step', () => {
     expect(devBanner({ ...BASE, token: 't', tokenFile: '/x' })).toContain('http://127.0.0.1:3001/sandbox/mailboxes/user@example.com/messages');
   });
+
+  it('starts oauth mailboxes through the consent flow', () => {
+    const banner = devBanner({ ...BASE, token: 't', tokenFile: '/x', credentialProvider: 'oauth' });
+
+    expect(banner).toContain("curl -s -L -H 'accept: application/json' 'http://127.0.0.1:3000/v1/oauth/start?emailAddress=user@example.com'");
+    expect(banner).not.toContain('-X POST http://127.0.0.1:3000/v1/mailboxes');
+  });
 });

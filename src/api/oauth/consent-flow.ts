@@ -1,7 +1,7 @@
 /**
  * The two halves of Google's OAuth 2.0 flow for web server apps, with PKCE:
  * `begin` builds the authorization URL, and `complete` checks the returned
- * state, exchanges the code, asks Gmail whose mailbox the new token opens,
+ * state, exchanges the code, reads from Gmail whose mailbox the new token opens,
  * and stores the refresh token under that address. Errors are ApiErrors from
  * the catalogue, so the route renders each with its fix.
  */
@@ -26,7 +26,7 @@ export interface ConsentFlowOptions {
   scope: string;
   stateKeyring: Keyring;
   stateTtlSeconds: number;
-  /** Where the refresh token goes; the TokenStore. */
+  /** Destination of the refresh token: the TokenStore. */
   tokens: { put(emailAddress: string, grant: { refreshToken: string; scope: string }): Promise<void> };
 }
 
@@ -89,7 +89,7 @@ export class ConsentFlow {
     }
     const requested = opened.state.emailAddress;
 
-    // 2. Google's answer: a code, or an error such as access_denied.
+    // 2. Google's redirect carries a code, or an error such as access_denied.
     if (query.error !== undefined) {
       throw query.error === 'access_denied'
         ? ApiError.of('OAUTH_CONSENT_DENIED', { emailAddress: requested })
@@ -102,7 +102,7 @@ export class ConsentFlow {
     // 3. Exchange the code with the verifier.
     const tokens = await this.exchange(query.code, opened.state.codeVerifier, requested);
 
-    // 4. The mailbox is whichever one Gmail says the token opens.
+    // 4. The mailbox is whichever one getProfile returns for the token.
     const gmail = gmailClientForAccessToken(tokens, this.options.gmailApiUrl);
     let emailAddress: string | undefined;
     try {
@@ -140,7 +140,7 @@ export class ConsentFlow {
     return { access_token: accessToken, refreshToken, scope: scope ?? this.options.scope };
   }
 
-  /** The address inside an expired state, which still opened; only called after openState said expired. */
+  /** Returns the address inside an expired state; called only after openState reported it expired. */
   private expiredAddress(raw: string | undefined): string {
     const opened = openState(this.options.stateKeyring, raw, 0);
     return opened.ok ? opened.state.emailAddress : '(unknown)';
@@ -157,12 +157,12 @@ export class ConsentFlow {
   }
 }
 
-/** An error's message without its request or response, which can carry tokens. */
+/** Returns an error's message without its request or response, which can carry tokens. */
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The consent flow that the settings configure, or undefined without an OAuth client, redirect URL or token store. */
+/** Builds the consent flow that the settings configure, or returns undefined without an OAuth client, redirect URL or token store. */
 export function consentFlowFromConfig(
   config: Pick<Config, 'oauthClientId' | 'oauthClientSecret' | 'oauthRedirectUrl' | 'googleAuthUrl' | 'googleTokenUrl' | 'gmailApiUrl' | 'gmailScope' | 'tokenKeys' | 'oauthStateTtlSeconds'>,
   tokens: ConsentFlowOptions['tokens'] | undefined,

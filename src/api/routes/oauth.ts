@@ -31,7 +31,7 @@ export interface OAuthRouteOptions {
   onGrantStored?: (emailAddress: string) => void;
 }
 
-/** What the callback did with the mailbox. */
+/** Result of the callback for the mailbox. */
 export type ConsentOutcome = 'started' | 'resumed' | 'already-running';
 
 const CallbackResponse = Type.Object({

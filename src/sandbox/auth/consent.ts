@@ -35,7 +35,7 @@ interface AuthorizationCode {
   used: boolean;
 }
 
-/** What the next consent does instead of consenting as login_hint: pick another account, or decline. */
+/** Override of the next consent: another account than login_hint, or a refusal. */
 export interface NextConsent {
   emailAddress?: string;
   deny?: boolean;
@@ -152,7 +152,7 @@ export class ConsentGrants {
     return { emailAddress: code.emailAddress, scope: code.scope, refreshToken };
   }
 
-  /** The grant behind an issued refresh token, or invalid_grant when it is unknown, revoked or another client's. */
+  /** Returns the grant behind an issued refresh token, and throws invalid_grant when it is unknown, revoked or another client's. */
   issuedGrant(form: Record<string, string | undefined>): IssuedRefreshToken {
     const grant = this.refreshTokens.get(form.refresh_token ?? '');
     if (!grant || grant.revoked || grant.clientId !== form.client_id) {
@@ -182,7 +182,7 @@ export class ConsentGrants {
   }
 }
 
-/** The first problem of an authorization request that Google reports by redirecting with an error. */
+/** Returns the first problem of an authorization request that Google reports by redirecting with an error. */
 function requestProblem(query: Record<string, string | undefined>): Record<string, string> | undefined {
   if (query.response_type !== 'code') {
     return { error: 'unsupported_response_type', error_description: 'response_type must be code' };

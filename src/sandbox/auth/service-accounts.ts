@@ -62,9 +62,10 @@ export class ServiceAccounts {
   /**
    * Verifies an RS256 assertion as Google's token endpoint does and returns
    * the impersonated address and the scope. `iss` must be a known service
-   * account, `aud` Google's token URL or `tokenUrl`, the lifetime at most an
-   * hour on the wall clock (the signer's clock, not the sandbox's), and every
-   * scope one that delegation grants; `sub` names the mailbox.
+   * account and `aud` Google's token URL or `tokenUrl`. The lifetime is at
+   * most an hour on the wall clock, because the signer uses its own clock and
+   * not the sandbox's. Every scope must be one that delegation grants, and
+   * `sub` names the mailbox.
    */
   verifyAssertion(assertion: string, tokenUrl: string): { emailAddress: string; scope: string } {
     const [header, payload, signature] = assertion.split('.');
