@@ -4,6 +4,9 @@
  * and /v1/oauth/callback acts only on a state that this server sealed and on
  * a code that Google accepts. Responses are small HTML pages for browsers
  * and JSON for clients that ask for it with `Accept: application/json`.
+ * NOTE: any Google account that may consent to the OAuth client can start a
+ * mailbox this way; who may consent is set on Google's consent screen
+ * (user type Internal, or the test users), not here.
  */
 import type { Client } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
