@@ -10,6 +10,7 @@ import { temporal } from '@temporalio/proto';
 
 import { MAILBOX_WORKFLOW_TYPE } from '../temporal/mailbox-client';
 import { GMAIL_EMAIL_ADDRESS, GMAIL_SYNC_STATUS } from '../temporal/search-attributes';
+import { visibilityString } from '../temporal/visibility-query';
 import { requirePageToken, signPageToken } from './page-token';
 import type { ListMailboxesQuery } from './schemas';
 
@@ -29,9 +30,9 @@ export interface MailboxPage {
 }
 
 /**
- * Builds the visibility query. Values were validated by the route schema;
- * addresses and statuses contain no quote characters, so they can sit inside
- * a string literal.
+ * Builds the visibility query. Values were validated by the route schema:
+ * statuses contain no quote characters, and an address, which may contain an
+ * apostrophe, is quoted with visibilityString.
  */
 export function mailboxListQuery(filter: Pick<ListMailboxesQuery, 'status' | 'emailAddress'>): string {
   const clauses = [`WorkflowType = '${MAILBOX_WORKFLOW_TYPE}'`];
@@ -39,7 +40,7 @@ export function mailboxListQuery(filter: Pick<ListMailboxesQuery, 'status' | 'em
     clauses.push(`${GMAIL_SYNC_STATUS.name} = '${filter.status}'`);
   }
   if (filter.emailAddress !== undefined) {
-    clauses.push(`${GMAIL_EMAIL_ADDRESS.name} = '${filter.emailAddress.toLowerCase()}'`);
+    clauses.push(`${GMAIL_EMAIL_ADDRESS.name} = ${visibilityString(filter.emailAddress.toLowerCase())}`);
   }
   return clauses.join(' AND ');
 }

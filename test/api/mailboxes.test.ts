@@ -470,6 +470,27 @@ describe('mailbox API', () => {
       expect(response.json()).toMatchObject({ code: 'MAILBOX_STOPPED' });
     });
 
+    it('starts, reads and lists an address with an apostrophe', async () => {
+      const emailAddress = "o'brien@example.com";
+
+      const started = await start({ emailAddress });
+      const state = await api.app.inject({ method: 'GET', url: `/v1/mailboxes/${encodeURIComponent(emailAddress)}`, headers: auth });
+      let listed: string[] = [];
+      // Visibility is eventually consistent, so poll up to 50 times until the mailbox shows.
+      for (let attempt = 0; attempt < 50 && listed.length === 0; attempt++) {
+        const response = await api.app.inject({ method: 'GET', url: `/v1/mailboxes?emailAddress=${encodeURIComponent(emailAddress)}`, headers: auth });
+        expect(response.statusCode).toBe(200);
+        listed = response.json<{ mailboxes: { emailAddress: string }[] }>().mailboxes.map((mailbox) => mailbox.emailAddress);
+        if (listed.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+
+      expect(started.statusCode).toBe(201);
+      expect(state.statusCode).toBe(200);
+      expect(listed).toEqual([emailAddress]);
+    });
+
     it('rejects a stop of an unknown mailbox with 404', async () => {
       const response = await api.app.inject({ method: 'DELETE', url: '/v1/mailboxes/ghost@example.com', headers: auth });
 

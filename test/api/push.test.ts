@@ -52,7 +52,7 @@ describe('POST /pubsub/push', () => {
   beforeAll(async () => {
     harness = await startApiHarness();
     api = await harness.startApi();
-    for (const emailAddress of ['user@example.com', 'alice@example.com', 'bob@example.com', 'a@example.com']) {
+    for (const emailAddress of ['user@example.com', 'alice@example.com', 'bob@example.com', 'a@example.com', "o'brien@example.com"]) {
       await startMailbox(harness.env.client, harness.taskQueue, {
         emailAddress,
         watch: { topicName: TOPIC_NAME },
@@ -140,6 +140,14 @@ describe('POST /pubsub/push', () => {
 
       expect(response.statusCode).toBe(204);
       expect((await notifications('alice@example.com')).map((n) => n.historyId)).toContain('4218600');
+    });
+
+    it('signals an address with an apostrophe', async () => {
+      // Google Workspace user names may contain apostrophes.
+      const response = await push(envelope(gmailData('{"emailAddress":"o\'brien@example.com","historyId":"4218601"}')));
+
+      expect(response.statusCode).toBe(204);
+      expect((await notifications("o'brien@example.com")).map((n) => n.historyId)).toContain('4218601');
     });
 
     it('signals without an oversized messageId or a bad publishTime', async () => {
