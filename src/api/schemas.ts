@@ -7,6 +7,7 @@ import { Type, type Static } from 'typebox';
 
 import { EMAIL_ADDRESS_MAX_LENGTH, EMAIL_ADDRESS_PATTERN } from '../ingest/email-address';
 import { HISTORY_ID_PATTERN } from '../ingest/history-id';
+import { TOPIC_NAME_PATTERN } from './settings-parsers';
 
 export const EmailAddress = Type.String({
   pattern: EMAIL_ADDRESS_PATTERN,
@@ -43,7 +44,7 @@ export const StartMailboxBody = Type.Object(
     ),
     labelFilterBehavior: Type.Optional(LabelFilterBehavior),
     topicName: Type.Optional(
-      Type.String({ pattern: '^projects/[^/]+/topics/[^/]+$', maxLength: 512, description: 'Pub/Sub topic that Gmail publishes to; defaults to the configured topic.' }),
+      Type.String({ pattern: TOPIC_NAME_PATTERN, maxLength: 512, description: 'Pub/Sub topic that Gmail publishes to; defaults to the configured topic.' }),
     ),
     credential: Type.Optional(
       Type.Object(

@@ -36,10 +36,13 @@ export function parseSubscriptionName(raw: string): string {
   return value;
 }
 
+/** A Pub/Sub topic name, `projects/{project}/topics/{topic}`, without spaces, for the setting and the start request alike. */
+export const TOPIC_NAME_PATTERN = '^projects/[^/\\s]+/topics/[^/\\s]+$';
+
 /** Parses a Pub/Sub topic name, `projects/{project}/topics/{topic}`. */
 export function parseTopicName(raw: string): string {
   const value = raw.trim();
-  if (!/^projects\/[^/\s]+\/topics\/[^/\s]+$/.test(value)) {
+  if (!new RegExp(TOPIC_NAME_PATTERN).test(value)) {
     throw new Error('a topic name of the form projects/{project}/topics/{topic}');
   }
   return value;

@@ -111,6 +111,13 @@ describe('mailbox API', () => {
       expect(response.json<{ message: string }>().message).toContain('labelFilterBehavior');
     });
 
+    it('rejects a topic name with a space with 400', async () => {
+      const response = await start({ emailAddress: 'topic-space@example.com', topicName: `${TOPIC_NAME} ` });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ message: string }>().message).toContain('body.topicName must match pattern');
+    });
+
     it('rejects an unknown field with 400 naming it', async () => {
       const response = await start({ emailAddress: 'typo@example.com', backfilDays: 30 });
 
