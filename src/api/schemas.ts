@@ -50,7 +50,14 @@ export const StartMailboxBody = Type.Object(
       Type.Object(
         {
           provider: Type.Union([Type.Literal('sandbox'), Type.Literal('oauth'), Type.Literal('workspace')]),
-          id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          // An address, so that a token pasted here is rejected instead of kept in workflow history.
+          id: Type.Optional(
+            Type.String({
+              pattern: EMAIL_ADDRESS_PATTERN,
+              maxLength: EMAIL_ADDRESS_MAX_LENGTH,
+              description: 'Address whose stored credentials the mailbox uses, when it differs from emailAddress.',
+            }),
+          ),
         },
         { additionalProperties: false, description: 'Reference to stored credentials, never a secret; defaults to the configured provider.' },
       ),

@@ -139,6 +139,17 @@ describe('mailbox API', () => {
       expect(harness.logText()).not.toContain(secret);
     });
 
+    it('rejects a token as the credential id with 400', async () => {
+      const secret = '1//0g-refresh-token-value-0123456789';
+
+      const response = await start({ emailAddress: 'secret-id@example.com', credential: { provider: 'oauth', id: secret } });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ message: string }>().message).toContain('body.credential.id must match pattern');
+      expect(response.body).not.toContain(secret);
+      expect(harness.logText()).not.toContain(secret);
+    });
+
     it.each([
       ['an address in an array', { emailAddress: ['wrong-type@example.com'] }, 'body.emailAddress'],
       ['labelIds as a string', { emailAddress: 'wrong-type@example.com', labelIds: 'INBOX' }, 'body.labelIds'],
