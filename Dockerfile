@@ -1,5 +1,7 @@
 # gmail-sync API and worker image. One image serves both; the command picks
-# the process (docker-compose.yml runs `npm run api` and `npm run worker`).
+# the process (docker-compose.yml runs src/api-main.ts and src/worker-main.ts).
+# The command starts node directly, not through npm, so that SIGTERM from
+# `docker stop` reaches the process and it drains before it exits.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -18,4 +20,4 @@ WORKDIR /app
 COPY --from=build /app /app
 USER node
 EXPOSE 3000 9464
-CMD ["npm", "run", "api"]
+CMD ["node", "--import", "tsx", "src/api-main.ts"]

@@ -51,8 +51,14 @@ async function main(): Promise<void> {
   // 5. API, trusting the sandbox's push signing key in this mode only.
   const { token, file: tokenFile } = devApiToken(devConfig);
   const api = await runApi(devApiConfig(devConfig, token, sandbox), logger, { tokens, providers });
-  process.once('SIGINT', () => api.server.startDraining());
-  process.once('SIGTERM', () => api.server.startDraining());
+  // The handlers stay installed: a second Ctrl-C during the drain would otherwise end Node by
+  // its default action, which skips the exit hook and leaves the detached dev server running.
+  const stop = (signal: NodeJS.Signals): void => {
+    logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'stopping: the worker and the API finish running work first');
+    api.server.startDraining();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   // Closing the terminal sends SIGHUP, which would end Node at once and leave the
   // detached dev server running. So SIGHUP takes the same orderly path as SIGTERM.
   process.once('SIGHUP', () => process.kill(process.pid, 'SIGTERM'));

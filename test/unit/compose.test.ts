@@ -57,8 +57,8 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-ui', 'worker']);
     expect(compose.services.api.build).toBe('.');
     expect(compose.services.worker.build).toBe('.');
-    expect(compose.services.api.command).toEqual(['npm', 'run', 'api']);
-    expect(compose.services.worker.command).toEqual(['npm', 'run', 'worker']);
+    expect(compose.services.api.command).toEqual(['node', '--import', 'tsx', 'src/api-main.ts']);
+    expect(compose.services.worker.command).toEqual(['node', '--import', 'tsx', 'src/worker-main.ts']);
   });
 
   it('publishes API, Temporal and UI ports', () => {
