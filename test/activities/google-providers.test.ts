@@ -84,6 +84,19 @@ describe('oauth Gmail provider', () => {
 
     expect(response.data.emailAddress).toBe('renewed@example.com');
   });
+
+  it('reads the stored token again at refresh', async () => {
+    await tokens.put('rotating@example.com', { refreshToken: sandbox.refreshTokenFor('rotating@example.com'), scope: READONLY });
+    expect((await profile('rotating@example.com')).data.emailAddress).toBe('rotating@example.com');
+
+    // Another process stores a new token; the cached access token expires on the sandbox's clock only,
+    // so the next call gets 401 and refreshes with whatever the store holds now.
+    await tokens.put('rotating@example.com', { refreshToken: sandbox.refreshTokenFor('replacement@example.com'), scope: READONLY });
+    sandbox.advanceClock(2 * 3600_000);
+    const response = await profile('rotating@example.com');
+
+    expect(response.data.emailAddress).toBe('replacement@example.com');
+  });
 });
 
 describe('workspace Gmail provider', () => {
