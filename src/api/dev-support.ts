@@ -45,8 +45,9 @@ export async function startDevSandbox(config: Config, apiUrl: string, logger: Lo
 
 /**
  * Builds the API configuration under `npm run dev`: the generated token, the
- * sandbox's push identity, and its certificates in place of Google's. Push
- * authentication stays on, and only the key it trusts differs.
+ * sandbox's push identity, its certificates in place of Google's, and the
+ * dev server's UI as the codec server's browser origin. Push authentication
+ * stays on, and only the key it trusts differs.
  */
 export function devApiConfig(config: Config, token: string, sandbox: Sandbox | undefined): Config {
   const apiUrl = `http://${config.apiHost}:${config.apiPort}`;
@@ -57,6 +58,10 @@ export function devApiConfig(config: Config, token: string, sandbox: Sandbox | u
     pushServiceAccount: config.pushServiceAccount ?? DEV_PUSH_SERVICE_ACCOUNT,
     pushCertsUrl: sandbox ? sandbox.pemCertsUrl : config.pushCertsUrl,
     watchTopic: config.watchTopic ?? DEV_WATCH_TOPIC,
+    // The default origins name port 8233, so they follow TEMPORAL_UI_PORT of the dev server's UI.
+    codecCorsOrigins: config.env.GMAIL_SYNC_CODEC_CORS_ORIGINS
+      ? config.codecCorsOrigins
+      : [`http://localhost:${config.temporalUiPort}`, `http://127.0.0.1:${config.temporalUiPort}`],
   };
 }
 
