@@ -153,9 +153,12 @@ export function devBanner(options: {
     '',
     '  Try it:',
     options.tokenFile ? `    TOKEN=${token}` : '    TOKEN="$GMAIL_SYNC_API_TOKEN"',
-    options.credentialProvider === 'oauth'
-      ? `    curl -s -L -H 'accept: application/json' '${apiUrl}/v1/oauth/start?emailAddress=user@example.com'   # the consent flow; a browser works too`
-      : `    curl -s -X POST ${apiUrl}/v1/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}'`,
+    ...(options.credentialProvider === 'oauth'
+      ? [
+          `    LINK=$(curl -s -X POST ${apiUrl}/v1/oauth/links -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}' | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).url')`,
+          `    curl -s -L -H 'accept: application/json' "$LINK"   # the consent flow; opening $LINK in a browser works too`,
+        ]
+      : [`    curl -s -X POST ${apiUrl}/v1/mailboxes -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"emailAddress":"user@example.com"}'`]),
     '    sleep 3   # the first users.watch sets the cursor; a message that arrives before it is not delivered',
   ];
   if (sandboxUrl) {

@@ -100,6 +100,11 @@ export const ERROR_CATALOGUE = {
     status: 400,
     message: (p: { problem: string }) => `The delivery options are invalid: ${p.problem}.`,
   },
+  WATCH_TOPIC_NOT_CONFIGURED: {
+    status: 503,
+    message: () =>
+      'The API has no Pub/Sub topic for mailboxes started by consent: set GMAIL_SYNC_WATCH_TOPIC on the API to projects/{project}/topics/{topic} and restart it.',
+  },
   WATCH_TOPIC_MISSING: {
     status: 400,
     message: () => 'topicName is missing; send the Pub/Sub topic (projects/{project}/topics/{topic}) in the body or set a default topic in the configuration.',
@@ -110,26 +115,46 @@ export const ERROR_CATALOGUE = {
       `Gmail's getProfile for ${p.emailAddress} failed (${p.reason}); check the mailbox's credential and retry.`,
   },
 
-  // Consent flow (/v1/oauth/start and /v1/oauth/callback).
+  // Consent flow (/v1/oauth/links, /v1/oauth/start and /v1/oauth/callback).
   OAUTH_NOT_CONFIGURED: {
     status: 404,
     message: () =>
       'The consent flow is off: set GMAIL_SYNC_OAUTH_CLIENT_ID, GMAIL_SYNC_OAUTH_CLIENT_SECRET, GMAIL_SYNC_OAUTH_REDIRECT_URL and GMAIL_SYNC_TOKEN_KEYS on the API.',
   },
+  OAUTH_LINK_MISSING: {
+    status: 403,
+    message: (p: { emailAddress: string }) =>
+      `Consent for ${p.emailAddress} needs a consent link: ask your operator for a consent link; operators create one with POST /v1/oauth/links.`,
+  },
+  OAUTH_LINK_INVALID: {
+    status: 403,
+    message: (p: { emailAddress: string; reason: string }) =>
+      `The consent link for ${p.emailAddress} is invalid because ${p.reason}; ask your operator for a new consent link; operators create one with POST /v1/oauth/links.`,
+  },
+  OAUTH_LINK_EXPIRED: {
+    status: 403,
+    message: (p: { emailAddress: string; expiresAt: string }) =>
+      `The consent link for ${p.emailAddress} expired at ${p.expiresAt}; ask your operator for a new consent link; operators create one with POST /v1/oauth/links.`,
+  },
+  OAUTH_ACCOUNT_MISMATCH: {
+    status: 403,
+    message: (p: { invited: string; signedIn: string }) =>
+      `You signed in as ${p.signedIn}, but the consent link is for ${p.invited}, so nothing was stored and no mailbox was started. Open the link again and sign in as ${p.invited}, or ask your operator for a link for ${p.signedIn}. If ${p.invited} is an alias of ${p.signedIn}, the link must name the primary address that Gmail reports, ${p.signedIn}.`,
+  },
   OAUTH_STATE_INVALID: {
     status: 400,
     message: () =>
-      'The state parameter is missing, damaged or not issued by this server (or its key left GMAIL_SYNC_TOKEN_KEYS); start again at /v1/oauth/start?emailAddress=<your address>.',
+      'The state parameter is missing, damaged or not issued by this server (or its key left GMAIL_SYNC_TOKEN_KEYS); open your consent link again, or ask your operator for a new one.',
   },
   OAUTH_STATE_EXPIRED: {
     status: 400,
     message: (p: { emailAddress: string; ttlSeconds: number }) =>
-      `The consent for ${p.emailAddress} took longer than ${p.ttlSeconds} seconds (GMAIL_SYNC_OAUTH_STATE_TTL_SECONDS); start again at /v1/oauth/start?emailAddress=${encodeURIComponent(p.emailAddress)}.`,
+      `The consent for ${p.emailAddress} took longer than ${p.ttlSeconds} seconds (GMAIL_SYNC_OAUTH_STATE_TTL_SECONDS); open your consent link again.`,
   },
   OAUTH_CONSENT_DENIED: {
     status: 403,
     message: (p: { emailAddress: string }) =>
-      `Google returned access_denied: access to ${p.emailAddress} was declined on the consent screen; start again at /v1/oauth/start?emailAddress=${encodeURIComponent(p.emailAddress)} and allow access.`,
+      `Google returned access_denied: access to ${p.emailAddress} was declined on the consent screen; open your consent link again and allow access.`,
   },
   OAUTH_AUTHORIZATION_FAILED: {
     status: 400,
@@ -139,7 +164,7 @@ export const ERROR_CATALOGUE = {
   OAUTH_CODE_REJECTED: {
     status: 400,
     message: (p: { emailAddress: string; error: string }) =>
-      `The token endpoint rejected the authorization code (${p.error}): it was already used, expired or issued to another client; start again at /v1/oauth/start?emailAddress=${encodeURIComponent(p.emailAddress)}.`,
+      `The token endpoint rejected the authorization code (${p.error}) for ${p.emailAddress}: it was already used, expired or issued to another client; open your consent link again.`,
   },
   OAUTH_NO_REFRESH_TOKEN: {
     status: 502,

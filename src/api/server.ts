@@ -24,7 +24,7 @@ import { PushTokenVerifier } from './push-auth';
 import { healthRoutes } from './routes/health';
 import { DEFAULT_TEMPORAL_DEADLINES, mailboxRoutes, type MailboxDefaults, type ResolveMailboxAddress, type TemporalDeadlines } from './routes/mailboxes';
 import type { ConsentFlow } from './oauth/consent-flow';
-import { oauthRoutes } from './routes/oauth';
+import { oauthLinkRoutes, oauthRoutes } from './routes/oauth';
 import { pushMethodNotAllowedRoutes, pushRoutes } from './routes/push';
 
 export type ApiConfig = Pick<
@@ -51,7 +51,7 @@ export interface ApiServerOptions {
   resolveMailboxAddress: ResolveMailboxAddress;
   /** Accepted `iss` values of push tokens; Google's by default. */
   pushIssuers?: string[];
-  /** The consent flow of /v1/oauth/start and /v1/oauth/callback; without it they return OAUTH_NOT_CONFIGURED. */
+  /** The consent flow of /v1/oauth/links, /v1/oauth/start and /v1/oauth/callback; without it they return OAUTH_NOT_CONFIGURED. */
   consentFlow?: ConsentFlow;
   /** Called after the consent callback stored a refresh token, with the mailbox address. */
   onGrantStored?: (emailAddress: string) => void;
@@ -223,6 +223,10 @@ export async function buildApiServer(options: ApiServerOptions): Promise<ApiServ
       readMs: deadlines.readMs,
       onGrantStored: options.onGrantStored,
     });
+    done();
+  });
+  await app.register((scope, _options, done) => {
+    oauthLinkRoutes(scope, { flow: options.consentFlow, apiToken: required.apiToken, topicName: options.mailboxDefaults.topicName });
     done();
   });
   await app.register((scope, _options, done) => {

@@ -11,7 +11,9 @@ export type GmailMethod = 'getProfile' | 'watch' | 'stop' | 'history.list' | 'me
 /** No refresh token is stored for a mailbox with `oauth` credentials; the consent flow has to run (again). */
 export class MissingGrantError extends Error {
   constructor(readonly emailAddress: string) {
-    super(`No refresh token is stored for ${emailAddress}; open /v1/oauth/start?emailAddress=${encodeURIComponent(emailAddress)} in a browser to grant access.`);
+    super(
+      `No refresh token is stored for ${emailAddress}; create a consent link with POST /v1/oauth/links {"emailAddress":"${emailAddress}"} and have the mailbox owner open it in a browser to grant access.`,
+    );
     this.name = 'MissingGrantError';
   }
 }

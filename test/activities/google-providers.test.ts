@@ -72,7 +72,7 @@ describe('oauth Gmail provider', () => {
     const failure = await failureOf(profile('never-consented@example.com'));
 
     expect(failure.type).toBe('AuthRevoked');
-    expect(failure.message).toContain('/v1/oauth/start?emailAddress=never-consented%40example.com');
+    expect(failure.message).toContain('POST /v1/oauth/links {"emailAddress":"never-consented@example.com"}');
   });
 
   it('uses a new token after a revoked one', async () => {

@@ -611,6 +611,7 @@ describe('mailbox API', () => {
           '/v1/mailboxes/{emailAddress}/resync',
           '/v1/mailboxes/{emailAddress}/sync',
           '/v1/oauth/callback',
+          '/v1/oauth/links',
           '/v1/oauth/start',
         ].sort(),
       );

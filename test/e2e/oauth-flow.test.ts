@@ -153,9 +153,20 @@ async function startStack(store: 'sqlite' | 'postgres'): Promise<Stack> {
   };
 }
 
-/** Plays the browser up to the callback: start, then the sandbox's consent, returning the callback URL. */
+/** Creates a consent link as the operator does, with the API token, and returns its URL. */
+async function createLink(apiUrl: string, emailAddress: string): Promise<string> {
+  const response = await fetch(`${apiUrl}/v1/oauth/links`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ emailAddress }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { url: string }).url;
+}
+
+/** Plays the operator and the browser up to the callback: link, start, then the sandbox's consent, returning the callback URL. */
 async function consentUpToCallback(apiUrl: string, emailAddress: string): Promise<URL> {
-  const start = await fetch(`${apiUrl}/v1/oauth/start?emailAddress=${encodeURIComponent(emailAddress)}`, { redirect: 'manual' });
+  const start = await fetch(await createLink(apiUrl, emailAddress), { redirect: 'manual' });
   expect(start.status).toBe(302);
   const consent = await fetch(start.headers.get('location')!, { redirect: 'manual' });
   expect(consent.status).toBe(302);
@@ -190,7 +201,7 @@ describe.each(['sqlite', 'postgres'] as const)('consent flow with the %s token s
   });
 
   it('redirects to the authorization endpoint with PKCE and offline access', async () => {
-    const response = await fetch(`${stack.apiUrl}/v1/oauth/start?emailAddress=Pkce.User@Example.com`, { redirect: 'manual' });
+    const response = await fetch(await createLink(stack.apiUrl, 'Pkce.User@Example.com'), { redirect: 'manual' });
     const location = new URL(response.headers.get('location')!);
 
     expect(response.status).toBe(302);
@@ -293,7 +304,7 @@ describe('consent flow errors', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('text/html');
     expect(page).toContain('OAUTH_STATE_INVALID');
-    expect(page).toContain('/v1/oauth/start?emailAddress=');
+    expect(page).toContain('open your consent link again');
   });
 
   it('rejects an expired state', async () => {
@@ -330,16 +341,30 @@ describe('consent flow errors', () => {
     expect(await response.json()).toMatchObject({ code: 'OAUTH_CONSENT_DENIED' });
   });
 
-  it('binds the token to the address Gmail confirms', async () => {
+  it('rejects a start without consent link', async () => {
+    const response = await fetch(`${stack.apiUrl}/v1/oauth/start?emailAddress=stranger@example.org`, { headers: { accept: 'application/json' } });
+
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ code: 'OAUTH_LINK_MISSING' });
+    expect(await stack.tokens.get('stranger@example.org')).toBeUndefined();
+  });
+
+  it('rejects a consent by another account', async () => {
     sandbox.setNextConsent({ emailAddress: 'Actual.Signer@example.com' });
+    const url = await consentUpToCallback(stack.apiUrl, 'invited@example.com');
 
-    const body = await consent(stack.apiUrl, 'requested@example.com');
+    const response = await callback(url);
+    const body = (await response.json()) as { code: string; message: string };
 
-    expect(body).toMatchObject({ emailAddress: 'actual.signer@example.com', requestedEmailAddress: 'requested@example.com', outcome: 'started' });
-    expect(body.message).toContain('not requested@example.com');
-    expect(await stack.tokens.get('actual.signer@example.com')).toBeDefined();
-    expect(await stack.tokens.get('requested@example.com')).toBeUndefined();
-    await eventually(async () => (await stack.mailboxState('actual.signer@example.com')).status === 'watching');
+    expect(response.status).toBe(403);
+    expect(body.code).toBe('OAUTH_ACCOUNT_MISMATCH');
+    expect(body.message).toContain('You signed in as actual.signer@example.com, but the consent link is for invited@example.com');
+    expect(await stack.tokens.get('actual.signer@example.com')).toBeUndefined();
+    expect(await stack.tokens.get('invited@example.com')).toBeUndefined();
+    for (const emailAddress of ['actual.signer@example.com', 'invited@example.com']) {
+      const state = await fetch(`${stack.apiUrl}/v1/mailboxes/${emailAddress}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      expect(state.status).toBe(404);
+    }
   });
 
   it('syncs a workspace mailbox through the JWT grant', async () => {

@@ -24,7 +24,10 @@ describe('devBanner', () => {
   it('starts oauth mailboxes through the consent flow', () => {
     const banner = devBanner({ ...BASE, token: 't', tokenFile: '/x', credentialProvider: 'oauth' });
 
-    expect(banner).toContain("curl -s -L -H 'accept: application/json' 'http://127.0.0.1:3000/v1/oauth/start?emailAddress=user@example.com'");
+    expect(banner).toContain('LINK=$(curl -s -X POST http://127.0.0.1:3000/v1/oauth/links -H "authorization: Bearer $TOKEN"');
+    expect(banner).toContain(`-d '{"emailAddress":"user@example.com"}' | node -pe`);
+    expect(banner).toContain(`curl -s -L -H 'accept: application/json' "$LINK"`);
+    expect(banner).not.toContain('/v1/oauth/start?emailAddress=');
     expect(banner).not.toContain('-X POST http://127.0.0.1:3000/v1/mailboxes');
   });
 });

@@ -1,9 +1,11 @@
 /**
- * The two halves of Google's OAuth 2.0 flow for web server apps, with PKCE:
- * `begin` builds the authorization URL, and `complete` checks the returned
- * state, exchanges the code, reads from Gmail whose mailbox the new token opens,
- * and stores the refresh token under that address. Errors are ApiErrors from
- * the catalogue, so the route renders each with its fix.
+ * Google's OAuth 2.0 flow for web server apps, with PKCE, behind
+ * operator-issued consent links. `createLink` signs a link for one address.
+ * `begin` checks the link and builds the authorization URL. `complete`
+ * checks the returned state, exchanges the code, reads from Gmail whose
+ * mailbox the new token opens, and stores the refresh token only when that is
+ * the invited address. Errors are ApiErrors from the catalogue, so the route
+ * renders each with its fix.
  */
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
 
@@ -12,7 +14,7 @@ import { GMAIL_SCOPES } from '../../credentials/credential-settings';
 import type { Keyring } from '../../credentials/token-cipher';
 import { gmailClientForAccessToken } from '../../gmail/oauth-provider';
 import { ApiError } from '../errors';
-import { deriveStateKeyring, openState, sealState } from './oauth-state';
+import { deriveLinkKeyring, deriveStateKeyring, openLink, openState, sealLink, sealState } from './oauth-state';
 
 export interface ConsentFlowOptions {
   clientId: string;
@@ -26,6 +28,8 @@ export interface ConsentFlowOptions {
   scope: string;
   stateKeyring: Keyring;
   stateTtlSeconds: number;
+  /** Keys of the consent links; derived apart from the state keys, so a state never passes as a link. */
+  linkKeyring: Keyring;
   /** Destination of the refresh token: the TokenStore. */
   tokens: { put(emailAddress: string, grant: { refreshToken: string; scope: string }): Promise<void> };
 }
@@ -41,19 +45,45 @@ export interface CallbackQuery {
 export interface CompletedConsent {
   /** The address Gmail's getProfile returned for the new token, lower-cased; the token is stored under it. */
   emailAddress: string;
-  /** The address that the consent was started for. */
+  /** The address of the consent link; always equal to emailAddress, because a consent for another address is rejected. */
   requestedEmailAddress: string;
+}
+
+export interface CreatedLink {
+  /** The /v1/oauth/start URL to open in a browser. */
+  url: string;
+  /** The invited address, lower-cased: only this mailbox may consent through the link. */
+  emailAddress: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
 }
 
 export class ConsentFlow {
   constructor(private readonly options: ConsentFlowOptions) {}
 
   /**
-   * Returns the authorization URL for a mailbox: offline access, a consent
-   * prompt (so Google issues a refresh token even after an earlier consent),
-   * the S256 challenge of a fresh verifier, `login_hint`, and a sealed state.
+   * Signs a consent link for one address. The link may be opened any number
+   * of times until it expires, but only the invited mailbox can complete it.
+   * Its URL is /v1/oauth/start next to the public callback URL.
    */
-  async begin(emailAddress: string, now: number = Date.now()): Promise<string> {
+  createLink(emailAddress: string, expiresInSeconds: number, now: number = Date.now()): CreatedLink {
+    const invited = emailAddress.toLowerCase();
+    const expiresAt = now + expiresInSeconds * 1000;
+    const url = new URL('start', this.options.redirectUrl);
+    url.search = '';
+    url.searchParams.set('emailAddress', emailAddress);
+    url.searchParams.set('link', sealLink(this.options.linkKeyring, { emailAddress: invited, expiresAt }));
+    return { url: url.toString(), emailAddress: invited, expiresAt };
+  }
+
+  /**
+   * Checks the consent link, then returns the authorization URL for its
+   * mailbox: offline access, a consent prompt (so Google issues a refresh
+   * token even after an earlier consent), the S256 challenge of a fresh
+   * verifier, `login_hint`, and a sealed state that names the invited address.
+   */
+  async begin(emailAddress: string, link: string | undefined, now: number = Date.now()): Promise<string> {
+    this.checkLink(emailAddress, link, now);
     const client = this.client();
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
     const state = sealState(this.options.stateKeyring, {
@@ -76,18 +106,18 @@ export class ConsentFlow {
   /**
    * Completes a consent: 1. the state must open and be unexpired, 2. Google
    * must have returned a code, 3. the code and verifier are exchanged, 4.
-   * getProfile with the new access token names the mailbox, 5. the refresh
-   * token is stored under that address, never under the requested one.
+   * getProfile with the new access token names the mailbox, 5. that mailbox
+   * must be the invited one, 6. the refresh token is stored under it.
    */
   async complete(query: CallbackQuery, now: number = Date.now()): Promise<CompletedConsent> {
-    // 1. The state proves that this server started the consent, and carries the verifier.
+    // 1. The state proves that this server started the consent for a linked address, and carries the verifier.
     const opened = openState(this.options.stateKeyring, query.state, now);
     if (!opened.ok) {
       throw opened.problem === 'expired'
-        ? ApiError.of('OAUTH_STATE_EXPIRED', { emailAddress: this.expiredAddress(query.state), ttlSeconds: this.options.stateTtlSeconds })
+        ? ApiError.of('OAUTH_STATE_EXPIRED', { emailAddress: opened.value.emailAddress, ttlSeconds: this.options.stateTtlSeconds })
         : ApiError.of('OAUTH_STATE_INVALID');
     }
-    const requested = opened.state.emailAddress;
+    const requested = opened.value.emailAddress;
 
     // 2. Google's redirect carries a code, or an error such as access_denied.
     if (query.error !== undefined) {
@@ -100,7 +130,7 @@ export class ConsentFlow {
     }
 
     // 3. Exchange the code with the verifier.
-    const tokens = await this.exchange(query.code, opened.state.codeVerifier, requested);
+    const tokens = await this.exchange(query.code, opened.value.codeVerifier, requested);
 
     // 4. The mailbox is whichever one getProfile returns for the token.
     const gmail = gmailClientForAccessToken(tokens, this.options.gmailApiUrl);
@@ -114,7 +144,12 @@ export class ConsentFlow {
       throw ApiError.of('MAILBOX_ADDRESS_UNRESOLVED', { emailAddress: requested, reason: 'getProfile returned no emailAddress' });
     }
 
-    // 5. Store the refresh token, encrypted, under the confirmed address.
+    // 5. Only the invited mailbox may bind: an operator's link chose it, and another account's token is dropped unstored.
+    if (emailAddress !== requested) {
+      throw ApiError.of('OAUTH_ACCOUNT_MISMATCH', { invited: requested, signedIn: emailAddress });
+    }
+
+    // 6. Store the refresh token, encrypted, under the confirmed address.
     await this.options.tokens.put(emailAddress, { refreshToken: tokens.refreshToken, scope: tokens.scope });
     return { emailAddress, requestedEmailAddress: requested };
   }
@@ -140,10 +175,21 @@ export class ConsentFlow {
     return { access_token: accessToken, refreshToken, scope: scope ?? this.options.scope };
   }
 
-  /** Returns the address inside an expired state; called only after openState reported it expired. */
-  private expiredAddress(raw: string | undefined): string {
-    const opened = openState(this.options.stateKeyring, raw, 0);
-    return opened.ok ? opened.state.emailAddress : '(unknown)';
+  /** Throws unless `link` is an unexpired consent link that this server signed for `emailAddress`. */
+  private checkLink(emailAddress: string, link: string | undefined, now: number): void {
+    if (link === undefined || link === '') {
+      throw ApiError.of('OAUTH_LINK_MISSING', { emailAddress });
+    }
+    const opened = openLink(this.options.linkKeyring, link, now);
+    if (!opened.ok && opened.problem === 'invalid') {
+      throw ApiError.of('OAUTH_LINK_INVALID', { emailAddress, reason: 'it is damaged or was not issued by this server (or its key left GMAIL_SYNC_TOKEN_KEYS)' });
+    }
+    if (opened.value.emailAddress !== emailAddress.toLowerCase()) {
+      throw ApiError.of('OAUTH_LINK_INVALID', { emailAddress, reason: `it was issued for ${opened.value.emailAddress}` });
+    }
+    if (!opened.ok) {
+      throw ApiError.of('OAUTH_LINK_EXPIRED', { emailAddress, expiresAt: new Date(opened.value.expiresAt).toISOString() });
+    }
   }
 
   private client(): OAuth2Client {
@@ -181,6 +227,7 @@ export function consentFlowFromConfig(
     scope: GMAIL_SCOPES[config.gmailScope],
     stateKeyring: deriveStateKeyring(tokenKeys),
     stateTtlSeconds: config.oauthStateTtlSeconds,
+    linkKeyring: deriveLinkKeyring(tokenKeys),
     tokens,
   });
 }
