@@ -74,7 +74,7 @@ describe('mailboxWorkflow', () => {
     });
   });
 
-  it('hands a batch larger than the quick sync to the heartbeating activity without repeats', async () => {
+  it('hands a large batch to the regular sync', async () => {
     const run = await newMailboxRun(world);
     await run.worker.runUntil(async () => {
       const handle = await startRun(world, run);

@@ -37,7 +37,7 @@ export interface SyncHistoryInput extends MailboxRef {
    * regular activity, which heartbeats and resumes after a worker crash.
    */
   maxChanges?: number;
-  /** Where an earlier sync of the same cursor stopped; a heartbeat of the same activity takes precedence. */
+  /** Position where an earlier sync of the same cursor stopped. A heartbeat of the same activity takes precedence. */
   resume?: SyncResume;
 }
 
