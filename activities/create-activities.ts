@@ -25,8 +25,8 @@ export interface ActivityDependencies {
    * whose delivery fails throws, because the message would be lost.
    * `workflowTargetClient` starts the user's workflows for the `workflow`
    * target, with the data converter the user's workers read (see
-   * createWorkflowTargetClient); without it, a client with Temporal's default
-   * converter on the same connection and namespace.
+   * createWorkflowTargetClient). Without it, the `workflow` target uses a
+   * client with Temporal's default converter on the same connection and namespace.
    */
   temporal?: { client: Client; taskQueue: string; workflowTargetClient?: Client };
 }
@@ -83,7 +83,7 @@ function deliverMessage(provider: GmailProvider, target: Delivery, config: Deliv
   return deliverer.sendOrThrow({ kind: 'messageAdded', deliveryId, messageId: input.messageId, threadId: input.threadId });
 }
 
-/** A client on the same connection and namespace with Temporal's default data converter. */
+/** Creates a client on the same connection and namespace with Temporal's default data converter. */
 function plainClient(client: Client): Client {
   return new Client({ connection: client.connection, namespace: client.options.namespace });
 }

@@ -39,8 +39,8 @@ export interface DeliveryEvent extends MailboxChange {
 /**
  * Label and deletion events of one history page, delivered as one unit. Its
  * key is derived from the events' delivery ids, so the same events give the
- * same key; a resync that groups them differently gives another key, while
- * each event keeps its own delivery id.
+ * same key. A resync that groups them differently gives another key, but each
+ * event keeps its own delivery id.
  */
 export interface ChangeBatch {
   kind: 'batch';
@@ -51,7 +51,7 @@ export interface ChangeBatch {
   changes: MailboxChange[];
 }
 
-/** What deliverAll sends as one unit: an added message, or a batch of label and deletion events. */
+/** Unit that deliverAll sends: an added message, or a batch of label and deletion events. */
 export type DeliveryUnit = MailboxChange | ChangeBatch;
 
 /** The batch a delivery target receives, and the JSON body of a batch webhook. */

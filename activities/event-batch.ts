@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { ChangeBatch, DeliveryUnit, MailboxChange } from './delivery';
 
-/** Most events in one batch, which bounds a batch webhook's body to a few hundred kilobytes. */
+/** Maximum events in one batch, which keeps a batch webhook's body to a few hundred kilobytes. */
 export const MAX_BATCH_EVENTS = 500;
 
 /**

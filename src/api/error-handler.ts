@@ -77,7 +77,7 @@ async function translateTemporalError(error: unknown, request: FastifyRequest, c
 /**
  * Translates the FAILED_PRECONDITION errors of queries and updates that mean
  * the mailbox cannot run handlers for now: its workflow task keeps failing, or the
- * worker stopped polling. Temporal tells them apart only by message.
+ * worker stopped polling. Only the message distinguishes them.
  */
 function translatePrecondition(error: unknown, emailAddress: string | undefined): ApiError | undefined {
   const reason = grpcMessage(error);

@@ -74,7 +74,7 @@ export class WorkflowDelivery implements Delivery {
 
 /**
  * Settles with `promise`, or rejects when `signal` aborts first, so the
- * per-message budget holds while the client finishes a retry. A start that
+ * per-message budget is kept while the client finishes a retry. A start that
  * still succeeds later is harmless, because the repeat finds the id taken
  * and counts as delivered.
  */

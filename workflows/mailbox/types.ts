@@ -140,9 +140,9 @@ export interface MailboxState {
 }
 
 /**
- * Where a history sync stopped, so the next attempt or the next activity
- * resumes there: the page being delivered and how many of its kept changes
- * are finished. Ids and counts only.
+ * Position where a history sync stopped, so the next attempt or the next
+ * activity resumes there: the page being delivered and how many of its kept
+ * changes are finished. Ids and counts only.
  */
 export interface SyncResume {
   startHistoryId: string;

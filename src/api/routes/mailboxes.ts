@@ -4,7 +4,7 @@
  * client errors propagate to the error handler, which translates them.
  */
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 
@@ -90,6 +90,12 @@ const strictBodyValidator = TypeBoxValidatorCompiler;
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse };
 const security = [{ apiToken: [] }];
+
+/** Replaces a missing body with `{}`, for routes whose body and every field of it are optional. */
+function emptyBodyAsObject(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  request.body ??= {};
+  done();
+}
 
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
@@ -248,10 +254,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
       },
       validatorCompiler: strictBodyValidator,
       // A request without a body requests a full resync.
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
+      preValidation: emptyBodyAsObject,
     },
     async (request) => {
       // The schema's pattern fixes the form; the range up to 2^64-1 needs a BigInt comparison.
@@ -311,10 +314,7 @@ export function mailboxRoutes(parent: FastifyInstance, options: MailboxRouteOpti
       },
       validatorCompiler: strictBodyValidator,
       // A request without a body reruns every failed delivery.
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
+      preValidation: emptyBodyAsObject,
     },
     async (request) => {
       const emailAddress = request.params.emailAddress.toLowerCase();

@@ -5,8 +5,8 @@
  * bearer token. /v1/oauth/start redirects to Google only with a valid link
  * for the address. /v1/oauth/callback acts only on a state that this server
  * sealed, on a code that Google accepts, and on a token whose mailbox is the
- * invited one. The browser routes answer with small HTML pages, or
- * JSON for clients that ask for it with `Accept: application/json`.
+ * invited one. The browser routes respond with small HTML pages, or
+ * JSON for clients that request it with `Accept: application/json`.
  */
 import type { Client } from '@temporalio/client';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
